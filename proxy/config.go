@@ -1,0 +1,80 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"corral/internal/clock"
+	"corral/internal/server"
+)
+
+// Config configures a Proxy.
+type Config struct {
+	// Server configures the client-facing RESP server. Its Clock, Logger and
+	// Registerer default to the proxy's.
+	Server server.Config
+	// Upstream is the RESP server behind the proxy, "redis://host:port[/db]":
+	// a corral store or any Redis. Required.
+	Upstream string
+	// L1MaxAge bounds how long the proxy serves a value from its in-process
+	// cache without asking the upstream; an entry also never outlives the
+	// upstream TTL it was read with. Default 1s; 0 disables the L1.
+	L1MaxAge time.Duration
+	// L1MaxBytes bounds the L1's size: keys, values and per-entry overhead.
+	// Default 128mb.
+	L1MaxBytes int64
+	// UpstreamTimeout bounds one upstream command, including waiting for a
+	// pooled connection. Default 2s.
+	UpstreamTimeout time.Duration
+	// UpstreamPoolSize is the number of pooled connections to the upstream.
+	// Default 64.
+	UpstreamPoolSize int
+	// AllowFlush accepts FLUSHALL and FLUSHDB. Default false: they are
+	// refused with an error naming the flag.
+	AllowFlush bool
+	// Clock tells the time; nil means the system clock.
+	Clock clock.Clock
+	// Logger receives logs; nil discards them.
+	Logger *slog.Logger
+	// Registerer receives metrics; nil registers nothing.
+	Registerer prometheus.Registerer
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		Server:           server.DefaultConfig(),
+		L1MaxAge:         time.Second,
+		L1MaxBytes:       128 << 20,
+		UpstreamTimeout:  2 * time.Second,
+		UpstreamPoolSize: 64,
+	}
+}
+
+// Validate reports every problem with the configuration at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Upstream == "" {
+		errs = append(errs, errors.New("proxy: no upstream: set --upstream redis://host:port"))
+	} else if _, err := redis.ParseURL(c.Upstream); err != nil {
+		errs = append(errs, fmt.Errorf("proxy: upstream %q: %w", c.Upstream, err))
+	}
+	if c.L1MaxAge < 0 {
+		errs = append(errs, fmt.Errorf("proxy: l1-max-age %v must not be negative", c.L1MaxAge))
+	}
+	if c.L1MaxAge > 0 && c.L1MaxBytes < 1<<20 {
+		errs = append(errs, fmt.Errorf("proxy: l1-max-bytes %d must be at least 1mb", c.L1MaxBytes))
+	}
+	if c.UpstreamTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("proxy: upstream timeout %v must be positive", c.UpstreamTimeout))
+	}
+	if c.UpstreamPoolSize < 1 {
+		errs = append(errs, fmt.Errorf("proxy: upstream pool size %d must be at least 1", c.UpstreamPoolSize))
+	}
+	return errors.Join(errs...)
+}

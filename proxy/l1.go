@@ -1,0 +1,143 @@
+package proxy
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/dgraph-io/ristretto/v2"
+)
+
+// entryOverhead approximates an L1 entry's bytes beyond its key and value:
+// the entry struct and ristretto's bookkeeping.
+const entryOverhead = 96
+
+// gcSlack is how much longer than an entry's logical lifetime ristretto
+// keeps it; ristretto's TTL only collects garbage, expiry is ours.
+const gcSlack = 2 * time.Second
+
+// stripes is the number of write-generation stripes guarding L1 fills.
+const stripes = 1024
+
+// entry is one cached upstream reply for GET.
+type entry struct {
+	key      string
+	value    []byte // immutable
+	found    bool   // false caches "no such key"
+	expireAt int64  // logical expiry, unix nanoseconds
+	epoch    uint64 // the L1 epoch it was filled in; a flush bumps it
+}
+
+// l1 is the proxy's in-process cache of GET replies. Reads are lock-free
+// and allocation-free. Fills from upstream reads race with this proxy's
+// writes, so each fill carries the write generation of its key's stripe
+// from before the read and is dropped if a write came in between; that is
+// what lets a connection read its own writes.
+//
+// All methods are safe for concurrent use.
+type l1 struct {
+	cache  *ristretto.Cache[string, *entry]
+	maxAge time.Duration
+	epoch  atomic.Uint64
+	stale  atomic.Int64 // ristretto hits that were logically expired
+
+	locks [stripes]sync.Mutex    // serializes fills against writes per stripe
+	gens  [stripes]atomic.Uint64 // bumped by every write to the stripe
+}
+
+func newL1(maxAge time.Duration, maxBytes int64) (*l1, error) {
+	items := maxBytes / 256
+	c, err := ristretto.NewCache(&ristretto.Config[string, *entry]{
+		NumCounters:        max(10*items, 1000),
+		MaxCost:            maxBytes,
+		BufferItems:        64,
+		Metrics:            true,
+		IgnoreInternalCost: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("proxy: l1: %w", err)
+	}
+	return &l1{cache: c, maxAge: maxAge}, nil
+}
+
+// get returns the live entry for key. key may alias a connection buffer:
+// it is never retained. Hot path: no allocations.
+func (l *l1) get(key []byte, now int64) (*entry, bool) {
+	e, ok := l.cache.Get(unsafe.String(unsafe.SliceData(key), len(key)))
+	if !ok || e.key != string(key) {
+		return nil, false
+	}
+	if now >= e.expireAt || e.epoch != l.epoch.Load() {
+		l.stale.Add(1)
+		return nil, false
+	}
+	return e, true
+}
+
+func stripe(key []byte) int { return int(xxhash.Sum64(key) % stripes) }
+
+// generation returns the write generation of key's stripe; pass it to
+// fill.
+func (l *l1) generation(key []byte) uint64 { return l.gens[stripe(key)].Load() }
+
+// fill caches a GET reply read from the upstream when no write to the
+// key's stripe happened since gen was taken; call settle before relying on
+// it. ttl is the upstream's
+// remaining TTL (negative: none); the entry lives min(ttl, maxAge).
+func (l *l1) fill(key string, value []byte, found bool, ttl time.Duration, now int64, gen uint64) {
+	life := l.maxAge
+	if ttl >= 0 && ttl < life {
+		life = ttl
+	}
+	if life <= 0 {
+		return
+	}
+	e := &entry{key: key, value: value, found: found, expireAt: now + int64(life), epoch: l.epoch.Load()}
+	i := stripe([]byte(key))
+	l.locks[i].Lock()
+	if l.gens[i].Load() == gen {
+		l.cache.SetWithTTL(key, e, int64(len(key)+len(value)+entryOverhead), life+gcSlack)
+	}
+	l.locks[i].Unlock()
+}
+
+// settle waits until fills are visible. ristretto applies new entries
+// asynchronously; a flight settles before it ends, so that the readers it
+// releases, and those right behind them, find the entry instead of starting
+// a second upstream read.
+func (l *l1) settle() { l.cache.Wait() }
+
+// invalidate drops key after a write, and makes fills that started before
+// the write be discarded.
+func (l *l1) invalidate(key []byte) {
+	i := stripe(key)
+	l.locks[i].Lock()
+	l.gens[i].Add(1)
+	l.cache.Del(string(key))
+	l.locks[i].Unlock()
+}
+
+// flush forgets every entry (FLUSHALL through this proxy).
+func (l *l1) flush() {
+	for i := range l.locks {
+		l.locks[i].Lock()
+		l.gens[i].Add(1)
+	}
+	l.epoch.Add(1)
+	for i := range l.locks {
+		l.locks[i].Unlock()
+	}
+}
+
+func (l *l1) hits() float64 {
+	return float64(l.cache.Metrics.Hits()) - float64(l.stale.Load())
+}
+
+func (l *l1) misses() float64 {
+	return float64(l.cache.Metrics.Misses()) + float64(l.stale.Load())
+}
+
+func (l *l1) close() { l.cache.Close() }

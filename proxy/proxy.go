@@ -1,0 +1,304 @@
+// Package proxy is corral's client-facing role: a RESP server that answers
+// GETs from an in-process L1 cache, collapses concurrent misses into one
+// upstream read, and forwards everything else to the upstream (a corral
+// store or any Redis), keeping the L1 coherent with this proxy's own writes.
+package proxy
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+
+	"corral/collapse"
+	"corral/internal/clock"
+	"corral/internal/command"
+	"corral/internal/server"
+)
+
+// Proxy is the proxy role. Create it with New and run it with Run.
+type Proxy struct {
+	cfg     Config
+	clock   clock.Clock
+	log     *slog.Logger
+	srv     *server.Server
+	up      *upstream
+	l1      *l1 // nil when disabled
+	flights *collapse.Group[getResult]
+	metrics *metrics
+}
+
+// New validates cfg and builds a Proxy. It does not contact the upstream.
+func New(cfg Config) (*Proxy, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	lg := cfg.Logger
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	p := &Proxy{
+		cfg:   cfg,
+		clock: clock.Or(cfg.Clock),
+		log:   lg.With("component", "proxy"),
+	}
+	var err error
+	if p.up, err = newUpstream(cfg); err != nil {
+		return nil, err
+	}
+	if cfg.L1MaxAge > 0 {
+		if p.l1, err = newL1(cfg.L1MaxAge, cfg.L1MaxBytes); err != nil {
+			return nil, err
+		}
+	}
+	p.flights = collapse.New[getResult](collapse.Config{Registerer: cfg.Registerer, Name: "proxy"})
+	p.metrics = newMetrics(cfg.Registerer, p.l1)
+
+	scfg := cfg.Server
+	scfg.Role = "proxy"
+	if scfg.Clock == nil {
+		scfg.Clock = p.clock
+	}
+	if scfg.Logger == nil {
+		scfg.Logger = lg
+	}
+	if scfg.Registerer == nil {
+		scfg.Registerer = cfg.Registerer
+	}
+	if p.srv, err = server.New(scfg, p); err != nil {
+		p.close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// Listen binds the client address so Addr is known before Run.
+func (p *Proxy) Listen() error { return p.srv.Listen() }
+
+// Addr returns the bound client address.
+func (p *Proxy) Addr() string { return p.srv.Addr() }
+
+// Run serves clients until ctx is done, then shuts down gracefully.
+func (p *Proxy) Run(ctx context.Context) error {
+	defer p.close()
+	return p.srv.Run(ctx)
+}
+
+func (p *Proxy) close() {
+	if p.l1 != nil {
+		p.l1.close()
+	}
+	if err := p.up.close(); err != nil {
+		p.log.Debug("closing upstream pool", "err", err)
+	}
+}
+
+// Exec implements server.Handler.
+func (p *Proxy) Exec(c *server.Conn, spec *command.Spec, args [][]byte) {
+	switch {
+	case spec.ID == command.Get:
+		p.get(c, args[1])
+	case spec.ID == command.MGet:
+		p.mget(c, args[1:])
+	case spec.ID == command.FlushAll || spec.ID == command.FlushDB:
+		if !p.cfg.AllowFlush {
+			c.W.Error(flushRefused(spec))
+			return
+		}
+		p.forward(c, spec, args)
+		if p.l1 != nil {
+			p.l1.flush()
+		}
+	case spec.HasFlag(command.Write):
+		p.forward(c, spec, args)
+		p.invalidate(spec, args)
+	default:
+		p.forward(c, spec, args)
+	}
+}
+
+// flushRefused is the error FLUSHALL and FLUSHDB get without --allow-flush.
+func flushRefused(spec *command.Spec) string {
+	return "ERR " + strings.ToUpper(spec.Name) + " is disabled on corral; start it with --allow-flush to accept it"
+}
+
+// get answers GET from the L1, or from one collapsed upstream read.
+func (p *Proxy) get(c *server.Conn, key []byte) {
+	now := c.Now().UnixNano()
+	if p.l1 != nil {
+		if e, ok := p.l1.get(key, now); ok {
+			if e.found {
+				c.W.Bulk(e.value)
+			} else {
+				c.W.Null()
+			}
+			return
+		}
+	}
+	// The flight bounds itself by UpstreamTimeout; waiters wait for it.
+	k := string(key)
+	r, _, err := p.flights.Do(c.Context(), k, func(ctx context.Context) (getResult, error) {
+		ctx, cancel := context.WithTimeout(ctx, p.cfg.UpstreamTimeout)
+		defer cancel()
+		return p.load(ctx, k)
+	})
+	switch {
+	case err != nil:
+		c.W.Error(replyFor(err))
+	case r.found:
+		c.W.Bulk(r.value)
+	default:
+		c.W.Null()
+	}
+}
+
+// load reads one key upstream and fills the L1 unless a write raced it.
+func (p *Proxy) load(ctx context.Context, key string) (getResult, error) {
+	var gen uint64
+	if p.l1 != nil {
+		gen = p.l1.generation([]byte(key))
+	}
+	rs, err := p.up.get(ctx, key)
+	if err != nil {
+		p.metrics.upstreamErrors.Inc()
+		return getResult{}, err
+	}
+	if p.l1 != nil {
+		r := rs[0]
+		p.l1.fill(key, r.value, r.found, r.ttl, p.clock.Now().UnixNano(), gen)
+		p.l1.settle()
+	}
+	return rs[0], nil
+}
+
+// mget answers the keys the L1 holds and reads the rest in one pipelined
+// upstream round trip.
+func (p *Proxy) mget(c *server.Conn, keys [][]byte) {
+	now := c.Now().UnixNano()
+	hits := make([]*entry, len(keys))
+	var missing []string
+	var gens []uint64
+	for i, k := range keys {
+		if p.l1 != nil {
+			if e, ok := p.l1.get(k, now); ok {
+				hits[i] = e
+				continue
+			}
+			gens = append(gens, p.l1.generation(k))
+		}
+		missing = append(missing, string(k))
+	}
+	var rs []getResult
+	if len(missing) > 0 {
+		ctx, cancel := context.WithTimeout(c.Context(), p.cfg.UpstreamTimeout)
+		defer cancel()
+		var err error
+		if rs, err = p.up.get(ctx, missing...); err != nil {
+			p.metrics.upstreamErrors.Inc()
+			c.W.Error(replyFor(err))
+			return
+		}
+		if p.l1 != nil {
+			filled := p.clock.Now().UnixNano()
+			for j, r := range rs {
+				p.l1.fill(missing[j], r.value, r.found, r.ttl, filled, gens[j])
+			}
+			p.l1.settle()
+		}
+	}
+	c.W.Array(len(keys))
+	j := 0
+	for _, e := range hits {
+		var found bool
+		var v []byte
+		if e != nil {
+			found, v = e.found, e.value
+		} else {
+			found, v = rs[j].found, rs[j].value
+			j++
+		}
+		if found {
+			c.W.Bulk(v)
+		} else {
+			c.W.Null()
+		}
+	}
+}
+
+// forward sends a command upstream and relays the reply.
+func (p *Proxy) forward(c *server.Conn, spec *command.Spec, args [][]byte) {
+	ctx, cancel := context.WithTimeout(c.Context(), p.cfg.UpstreamTimeout)
+	defer cancel()
+	p.up.do(ctx, &c.W, args, statusReply(spec, args))
+}
+
+// invalidate drops the keys a write touched from the L1 and detaches them
+// from in-flight reads, so the writer's next read goes upstream.
+func (p *Proxy) invalidate(spec *command.Spec, args [][]byte) {
+	if p.l1 == nil && p.flights.InFlight() == 0 {
+		return
+	}
+	forEachKey(spec, args, func(k []byte) {
+		if p.l1 != nil {
+			p.l1.invalidate(k)
+		}
+		p.flights.Forget(string(k))
+	})
+}
+
+// forEachKey calls fn for each key argument, by the command's key positions.
+func forEachKey(spec *command.Spec, args [][]byte, fn func([]byte)) {
+	if spec.FirstKey <= 0 {
+		return
+	}
+	last := spec.LastKey
+	if last < 0 {
+		last = len(args) + last
+	}
+	step := max(spec.Step, 1)
+	for i := spec.FirstKey; i <= last && i < len(args); i += step {
+		fn(args[i])
+	}
+}
+
+// statusReply reports whether a forwarded command's string reply is a
+// simple string (+OK, +string) rather than a bulk string.
+func statusReply(spec *command.Spec, args [][]byte) bool {
+	switch spec.ID {
+	case command.SetEx, command.PSetEx, command.MSet, command.FlushAll, command.FlushDB, command.Type:
+		return true
+	case command.Set:
+		for _, a := range args[3:] {
+			if strings.EqualFold(string(a), "get") {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// replyFor turns an upstream failure into the client's error text.
+func replyFor(err error) string {
+	if errors.Is(err, context.Canceled) {
+		return "ERR corral: request canceled"
+	}
+	var rerr interface{ RedisError() }
+	if errors.As(err, &rerr) {
+		return err.Error()
+	}
+	return errorReply(err)
+}
+
+// InfoSections implements server.Handler.
+func (p *Proxy) InfoSections() []server.InfoSection {
+	return []server.InfoSection{{Name: "proxy", Append: func(dst []byte) []byte {
+		dst = server.InfoLine(dst, "upstream", p.up.addr)
+		if p.l1 != nil {
+			dst = server.InfoInt(dst, "l1_hits", int64(p.l1.hits()))
+			dst = server.InfoInt(dst, "l1_misses", int64(p.l1.misses()))
+			dst = server.InfoLine(dst, "l1_max_age", p.cfg.L1MaxAge.String())
+		}
+		return dst
+	}}}
+}
