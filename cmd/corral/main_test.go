@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"corral/internal/testkit"
+)
+
+func env(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+func TestCommandLineErrorsExit2(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  func(string) string
+		want string // in the message
+	}{
+		{"no command", nil, env(), "missing command"},
+		{"unknown command", []string{"frobnicate"}, env(), `unknown command "frobnicate"`},
+		{"unknown flag", []string{"store", "--bogus"}, env(), "bogus"},
+		{"bad int flag", []string{"store", "--maxclients", "lots"}, env(), "maxclients"},
+		{"bad size flag", []string{"store", "--proto-max-bulk-len", "12xb"}, env(), "proto-max-bulk-len"},
+		{"bad env", []string{"store"}, env("CORRAL_MAXCLIENTS", "lots"), "CORRAL_MAXCLIENTS"},
+		{"bad env size", []string{"store"}, env("CORRAL_CLIENT_QUERY_BUFFER_LIMIT", "-1"), "CORRAL_CLIENT_QUERY_BUFFER_LIMIT"},
+		{"proxy without upstream", []string{"proxy"}, env(), "--upstream is required"},
+		{"bad upstream", []string{"proxy", "--upstream", "http://x"}, env(), "upstream"},
+		{"bad log level", []string{"store", "--log-level", "loud"}, env(), "--log-level"},
+		{"bad log format", []string{"store", "--log-format", "xml"}, env(), "--log-format"},
+		{"invalid config", []string{"store", "--maxclients", "0"}, env(), "maxclients"},
+		{"stray argument", []string{"store", "extra"}, env(), `unexpected argument "extra"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := run(context.Background(), tt.args, tt.env, &out, &errOut)
+			var msg bytes.Buffer
+			if code := exitCode(err, &msg); code != 2 {
+				t.Fatalf("exit code %d (err %v), want 2", code, err)
+			}
+			if !strings.Contains(msg.String(), tt.want) {
+				t.Fatalf("message %q does not mention %q", msg.String(), tt.want)
+			}
+		})
+	}
+}
+
+func TestHelpDocumentsEveryFlagWithDefaultAndEnv(t *testing.T) {
+	for _, role := range []string{"proxy", "store", "dev"} {
+		t.Run(role, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := run(context.Background(), []string{role, "--help"}, env(), &out, &errOut)
+			if code := exitCode(err, &bytes.Buffer{}); code != 0 {
+				t.Fatalf("--help exit code %d", code)
+			}
+			help := errOut.String()
+			for _, want := range []string{"--listen", "--admin", "--maxclients", "--timeout", "--proto-max-bulk-len",
+				"--client-query-buffer-limit", "--allow-flush", "--requirepass", "--log-level", "--log-format",
+				"CORRAL_LISTEN", "CORRAL_PROTO_MAX_BULK_LEN", `(default "512mb"`, `(default "10000"`} {
+				if !strings.Contains(help, want) {
+					t.Errorf("help lacks %q:\n%s", want, help)
+				}
+			}
+		})
+	}
+}
+
+func TestFlagsWinOverEnvironment(t *testing.T) {
+	var c commonFlags
+	f := newFlags("store", "", &bytes.Buffer{})
+	f.common(&c, ":7379")
+	err := f.parse([]string{"--maxclients", "5"}, env("CORRAL_MAXCLIENTS", "7", "CORRAL_TIMEOUT", "30", "CORRAL_ALLOW_FLUSH", "true"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.maxclients != 5 || c.timeout != 30*time.Second || !c.allowFlush {
+		t.Fatalf("maxclients %d timeout %v allowFlush %v; want 5 (flag), 30s and true (env)", c.maxclients, c.timeout, c.allowFlush)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"100", 100, true}, {"1k", 1000, true}, {"1kb", 1024, true}, {"1m", 1e6, true},
+		{"512mb", 512 << 20, true}, {"1gb", 1 << 30, true}, {"2G", 2e9, true}, {"1GB", 1 << 30, true},
+		{"", 0, false}, {"mb", 0, false}, {"-1", 0, false}, {"1.5mb", 0, false}, {"1tb", 0, false},
+		{"99999999999gb", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := parseSize(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d, ok %v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"version"}, env(), &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); got != "corral "+version+"\n" {
+		t.Fatalf("version printed %q", got)
+	}
+}
+
+// TestDevServesAndShutsDown runs `corral dev` in-process: clients work
+// through the proxy, /ready answers, and cancelling the context (what
+// SIGTERM does) stops it in bounded time.
+func TestDevServesAndShutsDown(t *testing.T) {
+	port, adminPort := testkit.FreePort(t), testkit.FreePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	var out bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"dev", "--listen", "127.0.0.1:" + strconv.Itoa(port),
+			"--admin", "127.0.0.1:" + strconv.Itoa(adminPort), "--log-format", "json", "--log-level", "warn"},
+			env(), &out, &bytes.Buffer{})
+	}()
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port)})
+	defer client.Close()
+	testkit.Eventually(t, func() bool { return client.Ping(ctx).Err() == nil }, 10*time.Second, "corral dev never answered PING")
+	if err := client.Set(ctx, "k", "v", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := client.Get(ctx, "k").Result(); err != nil || v != "v" {
+		t.Fatalf("GET = %q, %v", v, err)
+	}
+	resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(adminPort) + "/ready")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/ready = %d", resp.StatusCode)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("dev returned %v after shutdown", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("corral dev did not stop within 15s of the shutdown signal")
+	}
+	if !strings.Contains(out.String(), "redis-cli -p "+strconv.Itoa(port)) {
+		t.Fatalf("dev did not print how to connect: %q", out.String())
+	}
+}

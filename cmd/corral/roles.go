@@ -1,0 +1,306 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
+
+	"corral/cluster"
+	"corral/internal/admin"
+	"corral/internal/resp"
+	"corral/internal/server"
+	"corral/proxy"
+)
+
+// commonFlags are the flags every role takes.
+type commonFlags struct {
+	listen, admin     string
+	requirepass       string
+	maxclients        int
+	timeout           time.Duration
+	protoMaxBulkLen   int64
+	queryBufferLimit  int64
+	allowFlush        bool
+	logLevel, logForm string
+}
+
+func (f *flags) common(c *commonFlags, defListen string) {
+	f.StringVar(&c.listen, "listen", defListen, "RESP `address` clients connect to")
+	f.StringVar(&c.admin, "admin", ":9121", "admin HTTP `address` (/metrics, /ready, /alive, /drain, /status, /debug/pprof/); empty disables")
+	f.StringVar(&c.requirepass, "requirepass", "", "`password` clients must AUTH with (the default user's)")
+	f.IntVar(&c.maxclients, "maxclients", 10000, "maximum concurrent client connections")
+	f.Var(secondsFlag{&c.timeout}, "timeout", "close clients idle this long, in `seconds` or as a duration (0 never)")
+	f.size(&c.protoMaxBulkLen, "proto-max-bulk-len", resp.DefaultMaxBulkLen, "largest request argument (`size`: 512mb, 1gb, ...)")
+	f.size(&c.queryBufferLimit, "client-query-buffer-limit", resp.DefaultMaxQueryBuffer, "largest unprocessed input per client (`size`)")
+	f.BoolVar(&c.allowFlush, "allow-flush", false, "accept FLUSHALL and FLUSHDB")
+	f.StringVar(&c.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
+	f.StringVar(&c.logForm, "log-format", "auto", "log `format`: text, json, or auto (text on a terminal, json otherwise)")
+}
+
+func (c *commonFlags) serverConfig(role string) server.Config {
+	s := server.DefaultConfig()
+	s.Addr = c.listen
+	s.Role = role
+	s.MaxClients = c.maxclients
+	s.IdleTimeout = c.timeout
+	s.ProtoMaxBulkLen = c.protoMaxBulkLen
+	s.QueryBufferLimit = c.queryBufferLimit
+	s.RequirePass = c.requirepass
+	s.Version = version
+	return s
+}
+
+// newLogger builds the process logger from --log-level and --log-format.
+func newLogger(level, format string, out io.Writer) (lg *slog.Logger, err error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, usagef("invalid --log-level %q: use debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		lg = slog.New(slog.NewTextHandler(out, opts))
+	case "json":
+		lg = slog.New(slog.NewJSONHandler(out, opts))
+	case "auto":
+		lg = slog.New(slog.NewJSONHandler(out, opts))
+		if f, ok := out.(*os.File); ok {
+			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				lg = slog.New(slog.NewTextHandler(out, opts))
+			}
+		}
+	default:
+		return nil, usagef("invalid --log-format %q: use text, json or auto", format)
+	}
+	// go-redis logs through a process-wide logger; cmd owns the process.
+	redis.SetLogger(redisLogger{lg})
+	return lg, nil
+}
+
+// newRegistry returns the process's metrics registry.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// role is what runRole drives: a proxy, a store, or both.
+type role interface {
+	Listen() error
+	Run(ctx context.Context) error
+}
+
+// lifecycle is the process state the admin endpoints report.
+type lifecycle struct {
+	name    string
+	ready   atomic.Bool
+	leaving atomic.Bool
+	log     *slog.Logger
+	status  func(w io.Writer)
+}
+
+func (l *lifecycle) phase() string {
+	switch {
+	case l.leaving.Load():
+		return "leaving"
+	case l.ready.Load():
+		return "active"
+	}
+	return "joining"
+}
+
+// runRoles binds the roles' listeners, then serves them and the admin
+// endpoints until ctx is done or one of them fails.
+func runRoles(ctx context.Context, lc *lifecycle, adminAddr string, reg *prometheus.Registry, roles ...role) error {
+	for _, r := range roles {
+		if err := r.Listen(); err != nil {
+			return err
+		}
+	}
+	adm, err := admin.New(admin.Config{
+		Addr:     adminAddr,
+		Gatherer: reg,
+		Ready:    lc.ready.Load,
+		Drain: func() {
+			lc.leaving.Store(true)
+			lc.log.Info("drain requested: phase leaving; still serving until shutdown")
+		},
+		Status: func(w io.Writer) {
+			fmt.Fprintf(w, "corral %s %s\nphase: %s\n\n", lc.name, version, lc.phase())
+			if lc.status != nil {
+				lc.status(w)
+			}
+		},
+		Logger: lc.log,
+	})
+	if err != nil {
+		return err
+	}
+	if err := adm.Listen(); err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, r := range roles {
+		g.Go(func() error { return r.Run(gctx) })
+	}
+	g.Go(func() error { return adm.Run(gctx) })
+	lc.ready.Store(true)
+	lc.log.Info("corral started", "role", lc.name, "version", version, "admin", adm.Addr())
+	err = g.Wait()
+	lc.log.Info("corral stopped", "role", lc.name)
+	return err
+}
+
+type proxyFlags struct {
+	upstream        string
+	l1MaxAge        time.Duration
+	l1MaxBytes      int64
+	upstreamTimeout time.Duration
+	upstreamPool    int
+}
+
+func (f *flags) proxyKnobs(p *proxyFlags, withUpstream bool) {
+	if withUpstream {
+		f.StringVar(&p.upstream, "upstream", "", "the RESP upstream, `redis://host:port` (a corral store or any Redis)")
+	}
+	f.DurationVar(&p.l1MaxAge, "l1-max-age", time.Second, "longest time the proxy serves a value from its L1 without asking upstream (0 disables the L1)")
+	f.size(&p.l1MaxBytes, "l1-max-bytes", 128<<20, "L1 cache capacity (`size`)")
+	f.DurationVar(&p.upstreamTimeout, "upstream-timeout", 2*time.Second, "bound on one upstream command")
+	f.IntVar(&p.upstreamPool, "upstream-pool", 64, "pooled connections to the upstream")
+}
+
+func (p *proxyFlags) config(c *commonFlags, lg *slog.Logger, reg prometheus.Registerer) proxy.Config {
+	cfg := proxy.DefaultConfig()
+	cfg.Server = c.serverConfig("proxy")
+	cfg.Upstream = p.upstream
+	cfg.L1MaxAge = p.l1MaxAge
+	cfg.L1MaxBytes = p.l1MaxBytes
+	cfg.UpstreamTimeout = p.upstreamTimeout
+	cfg.UpstreamPoolSize = p.upstreamPool
+	cfg.AllowFlush = c.allowFlush
+	cfg.Logger = lg
+	cfg.Registerer = reg
+	return cfg
+}
+
+func runProxy(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	var c commonFlags
+	var p proxyFlags
+	f := newFlags("proxy", "The client-facing proxy: answers GETs from its L1 cache, collapses misses, forwards the rest upstream.", stderr)
+	f.common(&c, ":6379")
+	f.proxyKnobs(&p, true)
+	if err := f.parse(args, getenv); err != nil {
+		return err
+	}
+	if p.upstream == "" {
+		return usagef("corral proxy: --upstream is required (for example --upstream redis://127.0.0.1:7379)")
+	}
+	lg, err := newLogger(c.logLevel, c.logForm, stderr)
+	if err != nil {
+		return err
+	}
+	reg := newRegistry()
+	px, err := proxy.New(p.config(&c, lg, reg))
+	if err != nil {
+		return usagef("corral proxy: %v", err)
+	}
+	return runRoles(ctx, &lifecycle{name: "proxy", log: lg}, c.admin, reg, px)
+}
+
+type storeFlags struct {
+	partitions int
+}
+
+func (f *flags) storeKnobs(s *storeFlags) {
+	f.IntVar(&s.partitions, "partitions", 4096, "number of partitions keys are hashed into (the same on every node)")
+}
+
+func (s *storeFlags) config(c *commonFlags, serverCfg server.Config, lg *slog.Logger, reg prometheus.Registerer) cluster.Config {
+	cfg := cluster.DefaultConfig()
+	cfg.Server = serverCfg
+	cfg.Engine.Partitions = s.partitions
+	cfg.AllowFlush = c.allowFlush
+	cfg.Logger = lg
+	cfg.Registerer = reg
+	return cfg
+}
+
+func runStore(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	var c commonFlags
+	var s storeFlags
+	f := newFlags("store", "A store node: partitioned in-memory data with TTLs, versions and tombstones.", stderr)
+	f.common(&c, ":7379")
+	f.storeKnobs(&s)
+	if err := f.parse(args, getenv); err != nil {
+		return err
+	}
+	lg, err := newLogger(c.logLevel, c.logForm, stderr)
+	if err != nil {
+		return err
+	}
+	reg := newRegistry()
+	st, err := cluster.New(s.config(&c, c.serverConfig("store"), lg, reg))
+	if err != nil {
+		return usagef("corral store: %v", err)
+	}
+	return runRoles(ctx, &lifecycle{name: "store", log: lg}, c.admin, reg, st)
+}
+
+func runDev(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c commonFlags
+	var p proxyFlags
+	var s storeFlags
+	f := newFlags("dev", "A proxy and an embedded single-node store in one process, for development.", stderr)
+	f.common(&c, ":6379")
+	f.proxyKnobs(&p, false)
+	f.storeKnobs(&s)
+	if err := f.parse(args, getenv); err != nil {
+		return err
+	}
+	lg, err := newLogger(c.logLevel, c.logForm, stderr)
+	if err != nil {
+		return err
+	}
+	reg := newRegistry()
+	inner := c.serverConfig("store")
+	inner.Addr = "127.0.0.1:0"
+	inner.RequirePass = ""
+	inner.MaxClients = max(c.maxclients, 10000)
+	st, err := cluster.New(s.config(&c, inner, lg, reg))
+	if err != nil {
+		return usagef("corral dev: %v", err)
+	}
+	if err := st.Listen(); err != nil {
+		return err
+	}
+	p.upstream = "redis://" + st.Addr()
+	px, err := proxy.New(p.config(&c, lg, reg))
+	if err != nil {
+		return usagef("corral dev: %v", err)
+	}
+	if err := px.Listen(); err != nil {
+		return err
+	}
+	port := px.Addr()[strings.LastIndex(px.Addr(), ":")+1:]
+	fmt.Fprintf(stdout, "corral dev %s: proxy on %s, embedded store on %s\nconnect with:  redis-cli -p %s\n", version, px.Addr(), st.Addr(), port)
+	return runRoles(ctx, &lifecycle{name: "dev", log: lg}, c.admin, reg, st, px)
+}
+
+// redisLogger routes go-redis's own log lines (pool dial failures and the
+// like) into slog at debug level; the proxy counts and reports upstream
+// errors itself.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, fmt.Sprintf(format, v...), "component", "go-redis")
+}
