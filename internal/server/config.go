@@ -1,0 +1,85 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"corral/internal/clock"
+	"corral/internal/resp"
+)
+
+// Config configures a Server. The zero value of each field means its
+// default, as DefaultConfig sets it.
+type Config struct {
+	// Addr is the TCP listen address, e.g. ":6379". Required.
+	Addr string
+	// Role names the role in metrics, INFO and logs: "proxy" or "store".
+	Role string
+	// MaxClients bounds concurrent client connections (Redis maxclients).
+	// Default 10000. Connections beyond it get Redis's
+	// "ERR max number of clients reached" and are closed.
+	MaxClients int
+	// IdleTimeout closes clients idle longer than this (Redis timeout).
+	// 0, the default, never closes idle clients.
+	IdleTimeout time.Duration
+	// ProtoMaxBulkLen bounds one request argument, bytes (Redis
+	// proto-max-bulk-len). Default 512mb.
+	ProtoMaxBulkLen int64
+	// QueryBufferLimit bounds a client's unprocessed input, bytes (Redis
+	// client-query-buffer-limit). Default 1gb.
+	QueryBufferLimit int64
+	// ShutdownTimeout bounds how long Run waits, once its context is done,
+	// for in-flight commands before closing connections. Default 10s.
+	ShutdownTimeout time.Duration
+	// RequirePass, when set, is the default user's password (Redis
+	// requirepass): clients must AUTH before other commands.
+	RequirePass string
+	// Version is corral's version, reported by INFO.
+	Version string
+	// Clock tells the time; nil means the system clock.
+	Clock clock.Clock
+	// Logger receives the server's logs; nil discards them.
+	Logger *slog.Logger
+	// Registerer receives the server's metrics; nil registers nothing.
+	Registerer prometheus.Registerer
+}
+
+// DefaultConfig returns the defaults, which match Redis's.
+func DefaultConfig() Config {
+	return Config{
+		Addr:             ":6379",
+		Role:             "proxy",
+		MaxClients:       10000,
+		ProtoMaxBulkLen:  resp.DefaultMaxBulkLen,
+		QueryBufferLimit: resp.DefaultMaxQueryBuffer,
+		ShutdownTimeout:  10 * time.Second,
+	}
+}
+
+// Validate reports every problem with the configuration at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Addr == "" {
+		errs = append(errs, errors.New("server: listen address is empty"))
+	}
+	if c.MaxClients < 1 {
+		errs = append(errs, fmt.Errorf("server: maxclients %d must be at least 1", c.MaxClients))
+	}
+	if c.IdleTimeout < 0 {
+		errs = append(errs, fmt.Errorf("server: timeout %v must not be negative", c.IdleTimeout))
+	}
+	if c.ProtoMaxBulkLen < 1 {
+		errs = append(errs, fmt.Errorf("server: proto-max-bulk-len %d must be positive", c.ProtoMaxBulkLen))
+	}
+	if c.QueryBufferLimit < 1 {
+		errs = append(errs, fmt.Errorf("server: client-query-buffer-limit %d must be positive", c.QueryBufferLimit))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("server: shutdown timeout %v must be positive", c.ShutdownTimeout))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,224 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"corral/internal/command"
+	"corral/internal/resp"
+)
+
+const (
+	// flushThreshold flushes replies mid-batch once this many bytes wait,
+	// so a long pipeline does not buffer all its replies.
+	flushThreshold = 64 << 10
+	// maxIdleWriteBuf is the reply buffer capacity kept between batches.
+	maxIdleWriteBuf = 256 << 10
+)
+
+// Conn is one client connection. Its exported fields and methods are for
+// handlers, which run on the connection's own goroutine; nothing here is
+// safe for use from other goroutines except where noted.
+type Conn struct {
+	// W buffers the replies; handlers write exactly one reply per command.
+	W resp.Writer
+	// State is the role's per-connection state, owned by the Handler.
+	State any
+
+	srv   *Server
+	nc    net.Conn
+	rd    *resp.Reader
+	ctx   context.Context
+	id    int64
+	addr  string
+	laddr string
+
+	created time.Time
+	now     time.Time // when the current command started
+
+	authed     bool
+	closeAfter bool // QUIT or a protocol error: close once replies are out
+
+	// Read by CLIENT LIST from other goroutines.
+	lastCmd atomic.Pointer[command.Spec]
+	lastAt  atomic.Int64 // unix nanoseconds
+
+	// Set on the connection's goroutine, read by CLIENT LIST from others;
+	// guarded by srv.mu.
+	name    string
+	libName string
+	libVer  string
+}
+
+func newConn(ctx context.Context, s *Server, nc net.Conn) *Conn {
+	now := s.clock.Now()
+	c := &Conn{
+		srv:     s,
+		nc:      nc,
+		ctx:     ctx,
+		id:      s.nextID.Add(1),
+		addr:    nc.RemoteAddr().String(),
+		laddr:   nc.LocalAddr().String(),
+		created: now,
+		authed:  s.cfg.RequirePass == "",
+	}
+	c.lastAt.Store(now.UnixNano())
+	c.rd = resp.NewReader(nc)
+	c.rd.MaxBulkLen = s.cfg.ProtoMaxBulkLen
+	c.rd.MaxQueryBuffer = s.cfg.QueryBufferLimit
+	c.rd.BeforeRead = c.beforeRead
+	return c
+}
+
+// Context returns the server's context: it is done when the server shuts
+// down. Handlers derive per-operation deadlines from it.
+func (c *Conn) Context() context.Context { return c.ctx }
+
+// Now returns the time the current command started; handlers use it
+// instead of reading the clock again.
+func (c *Conn) Now() time.Time { return c.now }
+
+// ID returns the client id (CLIENT ID).
+func (c *Conn) ID() int64 { return c.id }
+
+// RemoteAddr returns the client's address.
+func (c *Conn) RemoteAddr() string { return c.addr }
+
+// Proto returns the negotiated protocol version, 2 or 3.
+func (c *Conn) Proto() int {
+	if c.W.Proto == 3 {
+		return 3
+	}
+	return 2
+}
+
+// serve runs the connection until the client leaves, breaks the protocol
+// or the server shuts down.
+func (c *Conn) serve() {
+	defer c.srv.unregister(c)
+	defer c.nc.Close()
+	for {
+		args, err := c.rd.ReadCommand()
+		if err != nil {
+			c.finish(err)
+			return
+		}
+		if isSecurityAttack(args[0]) {
+			c.srv.log.Warn("possible security attack: HTTP or similar request on the RESP port; connection closed", "client", c.addr)
+			return
+		}
+		c.dispatch(args)
+		if c.closeAfter {
+			c.flush()
+			return
+		}
+		if c.W.Len() >= flushThreshold {
+			if c.flush() != nil {
+				return
+			}
+		}
+	}
+}
+
+// finish handles the error that ended the read loop.
+func (c *Conn) finish(err error) {
+	var pe *resp.ProtocolError
+	switch {
+	case errors.As(err, &pe):
+		c.srv.metrics.protocolErrors.Inc()
+		c.W.Error(pe.Reply())
+		c.flush()
+		c.srv.log.Debug("protocol error; closing client", "client", c.addr, "err", pe.Msg)
+	case errors.Is(err, resp.ErrQueryBufferLimit):
+		c.srv.metrics.rejected.WithLabelValues("query_buffer").Inc()
+		c.srv.log.Warn("closing client that reached max query buffer length", "client", c.addr,
+			"limit", c.srv.cfg.QueryBufferLimit)
+	case errors.Is(err, os.ErrDeadlineExceeded) && !c.srv.closing.Load():
+		c.srv.metrics.rejected.WithLabelValues("idle_timeout").Inc()
+		c.srv.log.Debug("closing idle client", "client", c.addr)
+	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), errors.Is(err, os.ErrDeadlineExceeded):
+	default:
+		c.srv.log.Debug("client read failed", "client", c.addr, "err", err)
+	}
+}
+
+// beforeRead runs whenever the reader is about to block: it sends the
+// replies of the batch just processed and, while the server is shutting
+// down, refuses to wait for more input.
+func (c *Conn) beforeRead() error {
+	if err := c.flush(); err != nil {
+		return err
+	}
+	switch {
+	case c.srv.closing.Load():
+		return net.ErrClosed
+	case c.srv.cfg.IdleTimeout > 0:
+		if err := c.nc.SetReadDeadline(c.srv.clock.Now().Add(c.srv.cfg.IdleTimeout)); err != nil {
+			return err
+		}
+		if c.srv.closing.Load() { // shutdown raced the new deadline
+			return net.ErrClosed
+		}
+	}
+	return nil
+}
+
+func (c *Conn) flush() error {
+	if c.W.Len() == 0 {
+		return nil
+	}
+	_, err := c.nc.Write(c.W.Bytes())
+	c.W.Reset(maxIdleWriteBuf)
+	return err
+}
+
+// interrupt wakes the connection if it is blocked reading, so it notices
+// the shutdown. Safe to call from any goroutine.
+func (c *Conn) interrupt() { c.nc.SetReadDeadline(time.Unix(1, 0)) }
+
+// dispatch looks the command up, checks arity and authentication, and runs
+// it: connection commands here, data commands in the role's Handler.
+func (c *Conn) dispatch(args [][]byte) {
+	spec, errText := command.Resolve(args)
+	if spec == nil {
+		c.W.Error(errText)
+		if strings.HasPrefix(errText, "ERR unknown command") {
+			c.srv.metrics.unknown.Inc()
+		}
+		return
+	}
+	if !c.authed && !spec.HasFlag(command.NoAuth) {
+		c.W.Error("NOAUTH Authentication required.")
+		return
+	}
+	m := c.srv.metrics.forSpec(spec)
+	start := len(c.W.Bytes())
+	c.now = c.srv.clock.Now()
+	if spec.HasFlag(command.Connection) {
+		c.execConn(spec, args)
+	} else {
+		c.srv.handler.Exec(c, spec, args)
+	}
+	end := c.srv.clock.Now()
+	m.observe(end.Sub(c.now), len(c.W.Bytes()) > start && c.W.Bytes()[start] == '-')
+	c.lastCmd.Store(spec)
+	c.lastAt.Store(end.UnixNano())
+}
+
+// isSecurityAttack reports the commands Redis treats as a cross-protocol
+// attack (an HTTP request sent to the RESP port): "POST" and "Host:".
+func isSecurityAttack(name []byte) bool {
+	switch len(name) {
+	case 4:
+		return (name[0]|0x20) == 'p' && (name[1]|0x20) == 'o' && (name[2]|0x20) == 's' && (name[3]|0x20) == 't'
+	case 5:
+		return (name[0]|0x20) == 'h' && (name[1]|0x20) == 'o' && (name[2]|0x20) == 's' && (name[3]|0x20) == 't' && name[4] == ':'
+	}
+	return false
+}

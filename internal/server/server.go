@@ -1,0 +1,241 @@
+// Package server is the RESP server both corral roles run: it accepts
+// clients, enforces Redis's limits, parses requests, answers the
+// connection-level commands (PING, HELLO, AUTH, CLIENT, COMMAND, INFO, ...)
+// itself and hands every data command to the role's Handler.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"corral/internal/clock"
+	"corral/internal/command"
+)
+
+// Handler executes a role's data commands.
+type Handler interface {
+	// Exec runs one data command and writes exactly one reply to c.W.
+	// args[0] is the command name; spec is its table entry, arity already
+	// checked. args alias the connection's read buffer and are valid only
+	// during the call. Exec runs on the connection's goroutine: commands of
+	// one connection run in order, those of different connections
+	// concurrently.
+	Exec(c *Conn, spec *command.Spec, args [][]byte)
+	// InfoSections lists the INFO sections the role adds, in order, with a
+	// function appending each one's "key:value\r\n" lines.
+	InfoSections() []InfoSection
+}
+
+// InfoSection is one INFO section a role contributes.
+type InfoSection struct {
+	Name   string // lower case, e.g. "keyspace"
+	Append func(dst []byte) []byte
+}
+
+// Server is a RESP server. Create it with New, then call Run.
+type Server struct {
+	cfg     Config
+	handler Handler
+	clock   clock.Clock
+	log     *slog.Logger
+	metrics *metrics
+	started time.Time
+
+	nextID  atomic.Int64
+	closing atomic.Bool
+
+	mu    sync.Mutex // guards ln, conns
+	ln    net.Listener
+	conns map[*Conn]struct{}
+	wg    sync.WaitGroup // one per connection goroutine
+}
+
+// New validates cfg and returns a Server that dispatches data commands to h.
+func New(cfg Config, h Handler) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if h == nil {
+		return nil, errors.New("server: nil handler")
+	}
+	lg := cfg.Logger
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	clk := clock.Or(cfg.Clock)
+	return &Server{
+		cfg:     cfg,
+		handler: h,
+		clock:   clk,
+		log:     lg.With("component", "server", "role", cfg.Role),
+		metrics: newMetrics(cfg.Registerer, cfg.Role),
+		started: clk.Now(),
+		conns:   make(map[*Conn]struct{}),
+	}, nil
+}
+
+// Listen binds the listen address. Run calls it when it has not been
+// called; calling it first lets a caller learn Addr before serving.
+func (s *Server) Listen() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln != nil {
+		return nil
+	}
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("server: listen %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	return nil
+}
+
+// Addr returns the bound address, or "" before Listen.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Clients returns the number of connected clients.
+func (s *Server) Clients() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// Run serves clients until ctx is done, then shuts down gracefully: it stops
+// accepting, lets every connection finish the commands it already received,
+// flushes their replies and closes them, forcing the rest closed after
+// ShutdownTimeout.
+func (s *Server) Run(ctx context.Context) error {
+	if err := s.Listen(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	ln := s.ln
+	s.mu.Unlock()
+	s.log.Info("listening", "addr", ln.Addr().String())
+
+	acceptDone := make(chan error, 1)
+	go func() { acceptDone <- s.acceptLoop(ctx, ln) }()
+
+	select {
+	case <-ctx.Done():
+	case err := <-acceptDone:
+		s.shutdown()
+		return err
+	}
+	s.shutdown()
+	<-acceptDone
+	return nil
+}
+
+func (s *Server) acceptLoop(ctx context.Context, ln net.Listener) error {
+	var delay time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			// Out of file descriptors and the like: back off as net/http does.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			s.log.Warn("accept failed; retrying", "err", err, "delay", delay)
+			time.Sleep(delay)
+			continue
+		}
+		delay = 0
+		s.metrics.connections.Inc()
+		s.metrics.totalConns.Add(1)
+		c, ok := s.register(ctx, nc)
+		if !ok {
+			continue
+		}
+		go func() {
+			defer s.wg.Done()
+			c.serve()
+		}()
+	}
+}
+
+// register admits a new connection, or rejects it with Redis's maxclients
+// error.
+func (s *Server) register(ctx context.Context, nc net.Conn) (*Conn, bool) {
+	s.mu.Lock()
+	if s.closing.Load() {
+		s.mu.Unlock()
+		nc.Close()
+		return nil, false
+	}
+	if len(s.conns) >= s.cfg.MaxClients {
+		s.mu.Unlock()
+		s.metrics.rejected.WithLabelValues("maxclients").Inc()
+		s.metrics.rejectedMax.Add(1)
+		nc.SetWriteDeadline(s.clock.Now().Add(time.Second))
+		nc.Write([]byte("-ERR max number of clients reached\r\n"))
+		nc.Close()
+		return nil, false
+	}
+	c := newConn(ctx, s, nc)
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	s.metrics.clients.Inc()
+	return c, true
+}
+
+func (s *Server) unregister(c *Conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.metrics.clients.Dec()
+}
+
+// shutdown stops accepting and closes connections gracefully.
+func (s *Server) shutdown() {
+	s.closing.Store(true)
+	s.mu.Lock()
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	for c := range s.conns {
+		c.interrupt()
+	}
+	s.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	timer := time.NewTimer(s.cfg.ShutdownTimeout)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+		s.mu.Lock()
+		n := len(s.conns)
+		for c := range s.conns {
+			c.nc.Close()
+		}
+		s.mu.Unlock()
+		s.log.Warn("shutdown timeout: closed busy connections", "connections", n)
+		<-done
+	}
+}
+
+// forEachConn calls fn for every connected client, under the server lock.
+func (s *Server) forEachConn(fn func(c *Conn)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		fn(c)
+	}
+}
