@@ -15,21 +15,22 @@ import (
 // the entry struct and ristretto's bookkeeping.
 const entryOverhead = 96
 
-// gcSlack is how much longer than an entry's logical lifetime ristretto
-// keeps it; ristretto's TTL only collects garbage, expiry is ours.
-const gcSlack = 2 * time.Second
-
 // stripes is the number of write-generation stripes guarding L1 fills.
 const stripes = 1024
 
-// entry is one cached upstream reply for GET.
+// entry is one cached upstream reply for GET. The key and the value share
+// one allocation, so the key check and the reply copy touch adjacent
+// memory: on a large keyspace the hit path is bound by cache misses.
 type entry struct {
-	key      string
-	value    []byte // immutable
-	found    bool   // false caches "no such key"
-	expireAt int64  // logical expiry, unix nanoseconds
-	epoch    uint64 // the L1 epoch it was filled in; a flush bumps it
+	buf      []byte // key then value; immutable
+	klen     int
+	found    bool  // false caches "no such key"
+	expireAt int64 // logical expiry, unix nanoseconds
+	epoch    uint64
 }
+
+func (e *entry) key() []byte   { return e.buf[:e.klen] }
+func (e *entry) value() []byte { return e.buf[e.klen:] }
 
 // l1 is the proxy's in-process cache of GET replies. Reads are lock-free
 // and allocation-free. Fills from upstream reads race with this proxy's
@@ -67,7 +68,7 @@ func newL1(maxAge time.Duration, maxBytes int64) (*l1, error) {
 // it is never retained. Hot path: no allocations.
 func (l *l1) get(key []byte, now int64) (*entry, bool) {
 	e, ok := l.cache.Get(unsafe.String(unsafe.SliceData(key), len(key)))
-	if !ok || e.key != string(key) {
+	if !ok || string(e.key()) != string(key) {
 		return nil, false
 	}
 	if now >= e.expireAt || e.epoch != l.epoch.Load() {
@@ -95,11 +96,16 @@ func (l *l1) fill(key string, value []byte, found bool, ttl time.Duration, now i
 	if life <= 0 {
 		return
 	}
-	e := &entry{key: key, value: value, found: found, expireAt: now + int64(life), epoch: l.epoch.Load()}
-	i := stripe([]byte(key))
+	buf := make([]byte, len(key)+len(value))
+	copy(buf, key)
+	copy(buf[len(key):], value)
+	e := &entry{buf: buf, klen: len(key), found: found, expireAt: now + int64(life), epoch: l.epoch.Load()}
+	i := stripe(buf[:len(key)])
 	l.locks[i].Lock()
 	if l.gens[i].Load() == gen {
-		l.cache.SetWithTTL(key, e, int64(len(key)+len(value)+entryOverhead), life+gcSlack)
+		// No ristretto TTL: its check costs a clock read per hit. An
+		// expired entry is replaced by the next fill or evicted by cost.
+		l.cache.Set(key, e, int64(len(buf)+entryOverhead))
 	}
 	l.locks[i].Unlock()
 }

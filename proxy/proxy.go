@@ -128,7 +128,7 @@ func (p *Proxy) get(c *server.Conn, key []byte) {
 	if p.l1 != nil {
 		if e, ok := p.l1.get(key, now); ok {
 			if e.found {
-				c.W.Bulk(e.value)
+				c.W.Bulk(e.value())
 			} else {
 				c.W.Null()
 			}
@@ -212,7 +212,7 @@ func (p *Proxy) mget(c *server.Conn, keys [][]byte) {
 		var found bool
 		var v []byte
 		if e != nil {
-			found, v = e.found, e.value
+			found, v = e.found, e.value()
 		} else {
 			found, v = rs[j].found, rs[j].value
 			j++
