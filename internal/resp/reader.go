@@ -3,7 +3,6 @@ package resp
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"math"
 )
@@ -14,6 +13,11 @@ const (
 	DefaultMaxBulkLen = 512 << 20
 	// DefaultMaxQueryBuffer is Redis's client-query-buffer-limit default, 1gb.
 	DefaultMaxQueryBuffer = 1 << 30
+	// UnauthMaxArgs and UnauthMaxBulkLen bound the requests of a client
+	// that must still authenticate (Redis 6.2.6+, CVE-2021-32675): at most
+	// this many arguments, each at most this many bytes.
+	UnauthMaxArgs    = 10
+	UnauthMaxBulkLen = 16384
 	// InlineMaxSize is PROTO_INLINE_MAX_SIZE: the longest inline command, or
 	// header line of a multibulk command, accepted before its line ends.
 	InlineMaxSize = 64 << 10
@@ -46,6 +50,8 @@ var (
 	errBigBulkCount = &ProtocolError{"too big bulk count string"}
 	errBigInline    = &ProtocolError{"too big inline request"}
 	errUnbalanced   = &ProtocolError{"unbalanced quotes in request"}
+	errUnauthMulti  = &ProtocolError{"unauthenticated multibulk length"}
+	errUnauthBulk   = &ProtocolError{"unauthenticated bulk length"}
 	errNeedMore     = errors.New("need more")
 	errEmptyCommand = errors.New("empty command")
 )
@@ -78,6 +84,11 @@ type Reader struct {
 	// MaxQueryBuffer bounds the buffered, unprocessed input
 	// (client-query-buffer-limit). Default DefaultMaxQueryBuffer.
 	MaxQueryBuffer int64
+	// AuthRequired, while true, applies Redis's limits for clients that
+	// have not authenticated yet: a multibulk of more than UnauthMaxArgs
+	// arguments or a bulk longer than UnauthMaxBulkLen is a protocol error.
+	// Servers update it between commands.
+	AuthRequired bool
 	// BeforeRead, when set, runs before every read from the source, that is
 	// whenever the reader may block: servers flush pending replies here, so a
 	// pipeline gets one write per batch.
@@ -137,8 +148,11 @@ func (r *Reader) parse() ([][]byte, error) {
 			return nil, err
 		}
 		ll, ok := ParseInt(r.buf[r.pos+1 : r.pos+n])
-		if !ok || ll > math.MaxInt32 {
+		switch {
+		case !ok || ll > math.MaxInt32:
 			return nil, errMultibulkLen
+		case ll > UnauthMaxArgs && r.AuthRequired:
+			return nil, errUnauthMulti
 		}
 		r.pos += n + 2
 		if ll <= 0 {
@@ -156,11 +170,15 @@ func (r *Reader) parse() ([][]byte, error) {
 				return nil, err
 			}
 			if c := r.buf[r.pos]; c != '$' {
-				return nil, &ProtocolError{fmt.Sprintf("expected '$', got '%c'", c)}
+				// The byte as is, like Redis's %c: not UTF-8 encoded.
+				return nil, &ProtocolError{"expected '$', got '" + string([]byte{c}) + "'"}
 			}
 			ll, ok := ParseInt(r.buf[r.pos+1 : r.pos+n])
-			if !ok || ll < 0 || ll > r.MaxBulkLen {
+			switch {
+			case !ok || ll < 0 || ll > r.MaxBulkLen:
 				return nil, errBulkLen
+			case ll > UnauthMaxBulkLen && r.AuthRequired:
+				return nil, errUnauthBulk
 			}
 			r.pos += n + 2
 			r.bulkLen = int(ll)
@@ -182,12 +200,23 @@ func (r *Reader) parse() ([][]byte, error) {
 	return r.args, nil
 }
 
+// lineEnd returns the offset from r.pos of the first c, searching as
+// Redis's strchr does: a NUL byte ends the search, so a line with a NUL
+// before its end never ends (-1).
+func (r *Reader) lineEnd(c byte) int {
+	n := bytes.IndexByte(r.buf[r.pos:r.w], c)
+	if n > 0 && bytes.IndexByte(r.buf[r.pos:r.pos+n], 0) >= 0 {
+		return -1
+	}
+	return n
+}
+
 // header finds the "\r" ending the line that starts at r.pos and returns its
 // offset from r.pos. Like Redis it only requires one more byte after the
 // '\r' (assumed to be '\n'). tooBig is returned once the line runs past
 // InlineMaxSize without ending.
 func (r *Reader) header(tooBig error) (int, error) {
-	n := bytes.IndexByte(r.buf[r.pos:r.w], '\r')
+	n := r.lineEnd('\r')
 	if n < 0 {
 		if r.w-r.pos > InlineMaxSize {
 			return 0, tooBig
@@ -201,7 +230,7 @@ func (r *Reader) header(tooBig error) (int, error) {
 }
 
 func (r *Reader) parseInline() ([][]byte, error) {
-	n := bytes.IndexByte(r.buf[r.pos:r.w], '\n')
+	n := r.lineEnd('\n')
 	if n < 0 {
 		if r.w-r.pos > InlineMaxSize {
 			return nil, errBigInline
@@ -226,10 +255,6 @@ func (r *Reader) parseInline() ([][]byte, error) {
 // fill reads more input, compacting and growing the buffer as the pending
 // command requires.
 func (r *Reader) fill() error {
-	need := r.w - r.r + 1
-	if r.nargs > 0 && r.bulkLen >= 0 {
-		need = r.pos - r.r + r.bulkLen + 2
-	}
 	switch {
 	case r.r == r.w && cap(r.buf) > maxIdleBufSize:
 		r.buf = make([]byte, initialBufSize)
@@ -239,11 +264,17 @@ func (r *Reader) fill() error {
 		r.shift(r.r)
 	}
 	if r.w == len(r.buf) {
-		// Grow with the data actually received (doubling), never straight
+		// Grow by doubling, with the data actually received, never straight
 		// to an announced length, so a header alone cannot reserve memory.
+		// Doubling keeps the copying linear in the command's size however
+		// the input is split (growing to just past the data read would copy
+		// the buffer once per read). Only the last argument of a command,
+		// whose end is the command's end, caps the growth there.
 		size := 2 * len(r.buf)
-		if need > len(r.buf) && need < size {
-			size = need
+		if r.nargs > 0 && r.bulkLen >= 0 && len(r.offs)/2 == r.nargs-1 {
+			if end := r.pos + r.bulkLen + 2; end > len(r.buf) && end < size {
+				size = end
+			}
 		}
 		nb := make([]byte, size)
 		copy(nb, r.buf[:r.w])

@@ -57,6 +57,11 @@ func TestReadCommand(t *testing.T) {
 		{"invalid bulk", "*1\r\n$x\r\n", nil, "invalid bulk length"},
 		{"negative bulk", "*1\r\n$-1\r\n", nil, "invalid bulk length"},
 		{"expected dollar", "*1\r\n:1\r\n", nil, "expected '$', got ':'"},
+		{"expected dollar high byte raw", "*1\r\n\xff\r\n", nil, "expected '$', got '\xff'"},
+		{"inline NUL line never ends", "PING\x00\r\nPING\r\n", nil, ""},
+		{"multibulk NUL header never ends", "*1\x00\r\n$4\r\nPING\r\n", nil, ""},
+		{"bulk NUL header never ends", "*1\r\n$4\x00\r\nPING\r\n", nil, ""},
+		{"NUL inside a bulk is data", "*1\r\n$4\r\nPI\x00G\r\nPING\r\n", []string{"PI\x00G", "PING"}, ""},
 		{"commands before error run", "PING\r\n*1\r\nfoo\r\n", []string{"PING"}, "expected '$', got 'f'"},
 		{"partial at eof", "*2\r\n$3\r\nGET\r\n", nil, ""},
 	}
@@ -115,6 +120,32 @@ func TestReadCommandLimits(t *testing.T) {
 			}
 		})
 	}
+	for _, tt := range []struct {
+		name, in     string
+		authRequired bool
+		err          string // "" when the command must be read
+	}{
+		{"unauthenticated 10 args", "*10\r\n" + strings.Repeat("$1\r\nx\r\n", 10), true, ""},
+		{"unauthenticated 11 args", "*11\r\n", true, "unauthenticated multibulk length"},
+		{"authenticated 11 args", "*11\r\n" + strings.Repeat("$1\r\nx\r\n", 11), false, ""},
+		{"unauthenticated bulk at limit", "*1\r\n$16384\r\n" + strings.Repeat("x", 16384) + "\r\n", true, ""},
+		{"unauthenticated bulk over limit", "*1\r\n$16385\r\n", true, "unauthenticated bulk length"},
+		{"unauthenticated invalid bulk checked first", "*1\r\n$-5\r\n", true, "invalid bulk length"},
+		{"authenticated bulk over limit", "*1\r\n$16385\r\n" + strings.Repeat("x", 16385) + "\r\n", false, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rd := NewReader(strings.NewReader(tt.in))
+			rd.AuthRequired = tt.authRequired
+			_, err := rd.ReadCommand()
+			var pe *ProtocolError
+			switch {
+			case tt.err == "" && err != nil:
+				t.Fatalf("err = %v, want the command", err)
+			case tt.err != "" && (!errors.As(err, &pe) || pe.Msg != tt.err):
+				t.Fatalf("err = %v, want %q", err, tt.err)
+			}
+		})
+	}
 	t.Run("query buffer limit", func(t *testing.T) {
 		rd := NewReader(strings.NewReader("*1\r\n$100000\r\n" + strings.Repeat("x", 50000)))
 		rd.MaxQueryBuffer = 40000
@@ -141,6 +172,44 @@ func TestReadCommandLargeValueAndShrink(t *testing.T) {
 	}
 	if cap(rd.buf) > maxIdleBufSize {
 		t.Fatalf("buffer kept %d bytes after the large command", cap(rd.buf))
+	}
+}
+
+// countingReader counts the Read calls made on it.
+type countingReader struct {
+	io.Reader
+	reads int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	c.reads++
+	return c.Reader.Read(p)
+}
+
+// TestReadCommandGrowsGeometrically guards against growing the buffer just
+// past the data read, which copies the whole buffer once per read: the
+// number of reads of a large command must stay logarithmic in its size.
+func TestReadCommandGrowsGeometrically(t *testing.T) {
+	manyArgs := "*20001\r\n$4\r\nMSET\r\n" + strings.Repeat("$8\r\nkey:0001\r\n", 20000)
+	for _, tt := range []struct {
+		name, in string
+		args     int
+	}{
+		{"many small arguments", manyArgs, 20001},
+		{"long inline line", "ECHO " + strings.Repeat("x", InlineMaxSize-100) + "\r\n", 2},
+		{"large last argument", "*2\r\n$4\r\nECHO\r\n$1000000\r\n" + strings.Repeat("v", 1000000) + "\r\n", 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			src := &countingReader{Reader: strings.NewReader(tt.in)}
+			rd := NewReader(src)
+			args, err := rd.ReadCommand()
+			if err != nil || len(args) != tt.args {
+				t.Fatalf("got %d args, err %v; want %d args", len(args), err, tt.args)
+			}
+			if src.reads > 16 {
+				t.Fatalf("%d reads for a %d-byte command; want at most 16", src.reads, len(tt.in))
+			}
+		})
 	}
 }
 

@@ -23,8 +23,10 @@ type Config struct {
 	// Default 10000. Connections beyond it get Redis's
 	// "ERR max number of clients reached" and are closed.
 	MaxClients int
-	// IdleTimeout closes clients idle longer than this (Redis timeout).
-	// 0, the default, never closes idle clients.
+	// IdleTimeout closes clients idle longer than this (Redis timeout):
+	// clients that sent no byte, or accepted no byte of their pending
+	// replies, for that long. It is measured on the system clock whatever
+	// Clock is. 0, the default, never closes idle clients.
 	IdleTimeout time.Duration
 	// ProtoMaxBulkLen bounds one request argument, bytes (Redis
 	// proto-max-bulk-len). Default 512mb.
@@ -33,7 +35,8 @@ type Config struct {
 	// client-query-buffer-limit). Default 1gb.
 	QueryBufferLimit int64
 	// ShutdownTimeout bounds how long Run waits, once its context is done,
-	// for in-flight commands before closing connections. Default 10s.
+	// for in-flight commands; then it cancels Conn.Context, closes the
+	// connections left and returns. Default 10s.
 	ShutdownTimeout time.Duration
 	// RequirePass, when set, is the default user's password (Redis
 	// requirepass): clients must AUTH before other commands.

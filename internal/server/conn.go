@@ -76,8 +76,11 @@ func newConn(ctx context.Context, s *Server, nc net.Conn) *Conn {
 	return c
 }
 
-// Context returns the server's context: it is done when the server shuts
-// down. Handlers derive per-operation deadlines from it.
+// Context returns the server's context for commands. It stays live while
+// a graceful shutdown lets in-flight commands finish, and is done once
+// ShutdownTimeout forces the remaining connections closed (or Run has
+// returned). Handlers derive per-operation deadlines from it and must return
+// soon after it is done: a handler ignoring it outlives Run.
 func (c *Conn) Context() context.Context { return c.ctx }
 
 // Now returns the time the current command started; handlers use it
@@ -101,9 +104,14 @@ func (c *Conn) Proto() int {
 // serve runs the connection until the client leaves, breaks the protocol
 // or the server shuts down.
 func (c *Conn) serve() {
-	defer c.srv.unregister(c)
-	defer c.nc.Close()
+	// Unregister before closing, so that a client seeing the connection
+	// end (QUIT, a limit, an error) finds its slot already free.
+	defer func() {
+		c.srv.unregister(c)
+		c.nc.Close()
+	}()
 	for {
+		c.rd.AuthRequired = !c.authed
 		args, err := c.rd.ReadCommand()
 		if err != nil {
 			c.finish(err)
@@ -119,7 +127,8 @@ func (c *Conn) serve() {
 			return
 		}
 		if c.W.Len() >= flushThreshold {
-			if c.flush() != nil {
+			if err := c.flush(); err != nil {
+				c.finish(err)
 				return
 			}
 		}
@@ -144,7 +153,7 @@ func (c *Conn) finish(err error) {
 		c.srv.log.Debug("closing idle client", "client", c.addr)
 	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), errors.Is(err, os.ErrDeadlineExceeded):
 	default:
-		c.srv.log.Debug("client read failed", "client", c.addr, "err", err)
+		c.srv.log.Debug("client connection failed", "client", c.addr, "err", err)
 	}
 }
 
@@ -159,7 +168,8 @@ func (c *Conn) beforeRead() error {
 	case c.srv.closing.Load():
 		return net.ErrClosed
 	case c.srv.cfg.IdleTimeout > 0:
-		if err := c.nc.SetReadDeadline(c.srv.clock.Now().Add(c.srv.cfg.IdleTimeout)); err != nil {
+		// Socket deadlines are wall-clock times, whatever Config.Clock says.
+		if err := c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.IdleTimeout)); err != nil {
 			return err
 		}
 		if c.srv.closing.Load() { // shutdown raced the new deadline
@@ -169,11 +179,31 @@ func (c *Conn) beforeRead() error {
 	return nil
 }
 
+// flush sends the buffered replies. With an IdleTimeout, a client that
+// accepts no reply byte for that long is given up on (os.ErrDeadlineExceeded),
+// as Redis closes a client without any interaction, read or write, for its
+// timeout; a client that keeps accepting bytes keeps the connection.
 func (c *Conn) flush() error {
 	if c.W.Len() == 0 {
 		return nil
 	}
-	_, err := c.nc.Write(c.W.Bytes())
+	b := c.W.Bytes()
+	var err error
+	for len(b) > 0 {
+		if idle := c.srv.cfg.IdleTimeout; idle > 0 {
+			// Socket deadlines are wall-clock times, whatever Config.Clock says.
+			if err = c.nc.SetWriteDeadline(time.Now().Add(idle)); err != nil {
+				break
+			}
+		}
+		var n int
+		n, err = c.nc.Write(b)
+		b = b[n:]
+		if err == nil || n == 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+			break
+		}
+		err = nil // progress within the timeout: wait another one
+	}
 	c.W.Reset(maxIdleWriteBuf)
 	return err
 }

@@ -114,9 +114,12 @@ func (s *Server) Clients() int {
 }
 
 // Run serves clients until ctx is done, then shuts down gracefully: it stops
-// accepting, lets every connection finish the commands it already received,
-// flushes their replies and closes them, forcing the rest closed after
-// ShutdownTimeout.
+// accepting, closes idle connections, lets every other connection finish the
+// commands it already received, flushes their replies and closes them. After
+// ShutdownTimeout it cancels the context handlers run under (Conn.Context),
+// closes the remaining connections and returns without waiting for handlers
+// still running: a handler that ignores its context cannot be interrupted,
+// its goroutine ends when it returns and its reply is dropped.
 func (s *Server) Run(ctx context.Context) error {
 	if err := s.Listen(); err != nil {
 		return err
@@ -126,16 +129,19 @@ func (s *Server) Run(ctx context.Context) error {
 	s.mu.Unlock()
 	s.log.Info("listening", "addr", ln.Addr().String())
 
+	// Commands outlive ctx during the graceful part of the shutdown.
+	connCtx, cancelConns := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelConns()
 	acceptDone := make(chan error, 1)
-	go func() { acceptDone <- s.acceptLoop(ctx, ln) }()
+	go func() { acceptDone <- s.acceptLoop(connCtx, ln) }()
 
 	select {
 	case <-ctx.Done():
 	case err := <-acceptDone:
-		s.shutdown()
+		s.shutdown(cancelConns)
 		return err
 	}
-	s.shutdown()
+	s.shutdown(cancelConns)
 	<-acceptDone
 	return nil
 }
@@ -155,8 +161,6 @@ func (s *Server) acceptLoop(ctx context.Context, ln net.Listener) error {
 			continue
 		}
 		delay = 0
-		s.metrics.connections.Inc()
-		s.metrics.totalConns.Add(1)
 		c, ok := s.register(ctx, nc)
 		if !ok {
 			continue
@@ -169,7 +173,7 @@ func (s *Server) acceptLoop(ctx context.Context, ln net.Listener) error {
 }
 
 // register admits a new connection, or rejects it with Redis's maxclients
-// error.
+// error. As in Redis, only admitted connections count as received.
 func (s *Server) register(ctx context.Context, nc net.Conn) (*Conn, bool) {
 	s.mu.Lock()
 	if s.closing.Load() {
@@ -181,7 +185,8 @@ func (s *Server) register(ctx context.Context, nc net.Conn) (*Conn, bool) {
 		s.mu.Unlock()
 		s.metrics.rejected.WithLabelValues("maxclients").Inc()
 		s.metrics.rejectedMax.Add(1)
-		nc.SetWriteDeadline(s.clock.Now().Add(time.Second))
+		// A socket deadline is a wall-clock time, whatever Config.Clock says.
+		nc.SetWriteDeadline(time.Now().Add(time.Second))
 		nc.Write([]byte("-ERR max number of clients reached\r\n"))
 		nc.Close()
 		return nil, false
@@ -190,6 +195,8 @@ func (s *Server) register(ctx context.Context, nc net.Conn) (*Conn, bool) {
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
+	s.metrics.connections.Inc()
+	s.metrics.totalConns.Add(1)
 	s.metrics.clients.Inc()
 	return c, true
 }
@@ -201,8 +208,10 @@ func (s *Server) unregister(c *Conn) {
 	s.metrics.clients.Dec()
 }
 
-// shutdown stops accepting and closes connections gracefully.
-func (s *Server) shutdown() {
+// shutdown stops accepting and closes connections gracefully; after
+// ShutdownTimeout it cancels the handlers' context with cancelConns, closes
+// the connections left and returns.
+func (s *Server) shutdown(cancelConns context.CancelFunc) {
 	s.closing.Store(true)
 	s.mu.Lock()
 	if s.ln != nil {
@@ -219,16 +228,17 @@ func (s *Server) shutdown() {
 	defer timer.Stop()
 	select {
 	case <-done:
+		return
 	case <-timer.C:
-		s.mu.Lock()
-		n := len(s.conns)
-		for c := range s.conns {
-			c.nc.Close()
-		}
-		s.mu.Unlock()
-		s.log.Warn("shutdown timeout: closed busy connections", "connections", n)
-		<-done
 	}
+	cancelConns()
+	s.mu.Lock()
+	n := len(s.conns)
+	for c := range s.conns {
+		c.nc.Close()
+	}
+	s.mu.Unlock()
+	s.log.Warn("shutdown timeout: closed busy connections", "connections", n)
 }
 
 // forEachConn calls fn for every connected client, under the server lock.
