@@ -18,9 +18,10 @@ const entryOverhead = 96
 // stripes is the number of write-generation stripes guarding L1 fills.
 const stripes = 1024
 
-// entry is one cached upstream reply for GET. The key and the value share
-// one allocation, so the key check and the reply copy touch adjacent
-// memory: on a large keyspace the hit path is bound by cache misses.
+// entry is one cached upstream reply for GET. It is stored by value, in
+// ristretto's map slot, and its key and value share one allocation: on a
+// large keyspace the hit path is bound by cache misses, and this leaves
+// one after the map lookup.
 type entry struct {
 	buf      []byte // key then value; immutable
 	klen     int
@@ -40,7 +41,7 @@ func (e *entry) value() []byte { return e.buf[e.klen:] }
 //
 // All methods are safe for concurrent use.
 type l1 struct {
-	cache  *ristretto.Cache[string, *entry]
+	cache  *ristretto.Cache[string, entry]
 	maxAge time.Duration
 	epoch  atomic.Uint64
 	stale  atomic.Int64 // ristretto hits that were logically expired
@@ -51,7 +52,7 @@ type l1 struct {
 
 func newL1(maxAge time.Duration, maxBytes int64) (*l1, error) {
 	items := maxBytes / 256
-	c, err := ristretto.NewCache(&ristretto.Config[string, *entry]{
+	c, err := ristretto.NewCache(&ristretto.Config[string, entry]{
 		NumCounters:        max(10*items, 1000),
 		MaxCost:            maxBytes,
 		BufferItems:        64,
@@ -66,14 +67,14 @@ func newL1(maxAge time.Duration, maxBytes int64) (*l1, error) {
 
 // get returns the live entry for key. key may alias a connection buffer:
 // it is never retained. Hot path: no allocations.
-func (l *l1) get(key []byte, now int64) (*entry, bool) {
+func (l *l1) get(key []byte, now int64) (entry, bool) {
 	e, ok := l.cache.Get(unsafe.String(unsafe.SliceData(key), len(key)))
 	if !ok || string(e.key()) != string(key) {
-		return nil, false
+		return entry{}, false
 	}
 	if now >= e.expireAt || e.epoch != l.epoch.Load() {
 		l.stale.Add(1)
-		return nil, false
+		return entry{}, false
 	}
 	return e, true
 }
@@ -99,7 +100,7 @@ func (l *l1) fill(key string, value []byte, found bool, ttl time.Duration, now i
 	buf := make([]byte, len(key)+len(value))
 	copy(buf, key)
 	copy(buf[len(key):], value)
-	e := &entry{buf: buf, klen: len(key), found: found, expireAt: now + int64(life), epoch: l.epoch.Load()}
+	e := entry{buf: buf, klen: len(key), found: found, expireAt: now + int64(life), epoch: l.epoch.Load()}
 	i := stripe(buf[:len(key)])
 	l.locks[i].Lock()
 	if l.gens[i].Load() == gen {

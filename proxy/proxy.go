@@ -175,13 +175,14 @@ func (p *Proxy) load(ctx context.Context, key string) (getResult, error) {
 // upstream round trip.
 func (p *Proxy) mget(c *server.Conn, keys [][]byte) {
 	now := c.Now().UnixNano()
-	hits := make([]*entry, len(keys))
+	hits := make([]entry, len(keys))
+	hit := make([]bool, len(keys))
 	var missing []string
 	var gens []uint64
 	for i, k := range keys {
 		if p.l1 != nil {
 			if e, ok := p.l1.get(k, now); ok {
-				hits[i] = e
+				hits[i], hit[i] = e, true
 				continue
 			}
 			gens = append(gens, p.l1.generation(k))
@@ -208,10 +209,10 @@ func (p *Proxy) mget(c *server.Conn, keys [][]byte) {
 	}
 	c.W.Array(len(keys))
 	j := 0
-	for _, e := range hits {
+	for i, e := range hits {
 		var found bool
 		var v []byte
-		if e != nil {
+		if hit[i] {
 			found, v = e.found, e.value()
 		} else {
 			found, v = rs[j].found, rs[j].value

@@ -46,6 +46,9 @@ type Spec struct {
 	docs3  string   // raw COMMAND DOCS value, RESP3
 }
 
+// NumIDs is one more than the largest ID, for arrays indexed by ID.
+const NumIDs = int(numIDs)
+
 // ByID returns the Spec of id, or nil for None and unknown IDs.
 func ByID(id ID) *Spec {
 	if id == None || int(id) >= len(table) {

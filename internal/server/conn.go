@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -41,6 +42,9 @@ type Conn struct {
 
 	created time.Time
 	now     time.Time // when the current command started
+
+	timing       *command.Spec // the last command, its latency not yet recorded
+	timingFailed bool          // it replied with an error
 
 	authed     bool
 	closeAfter bool // QUIT or a protocol error: close once replies are out
@@ -107,6 +111,16 @@ func (c *Conn) serve() {
 	// Unregister before closing, so that a client seeing the connection
 	// end (QUIT, a limit, an error) finds its slot already free.
 	defer func() {
+		if r := recover(); r != nil {
+			// One command's bug must not take down every client: log it
+			// with its stack and drop this connection only.
+			c.srv.log.Error("panic serving client; connection closed", "client", c.addr,
+				"panic", r, "stack", string(debug.Stack()))
+			c.srv.metrics.panics.Inc()
+		}
+		if c.timing != nil {
+			c.settle(c.srv.clock.Now())
+		}
 		c.srv.unregister(c)
 		c.nc.Close()
 	}()
@@ -161,6 +175,9 @@ func (c *Conn) finish(err error) {
 // replies of the batch just processed and, while the server is shutting
 // down, refuses to wait for more input.
 func (c *Conn) beforeRead() error {
+	if c.timing != nil {
+		c.settle(c.srv.clock.Now())
+	}
 	if err := c.flush(); err != nil {
 		return err
 	}
@@ -224,21 +241,32 @@ func (c *Conn) dispatch(args [][]byte) {
 		return
 	}
 	if !c.authed && !spec.HasFlag(command.NoAuth) {
-		c.W.Error("NOAUTH Authentication required.")
+		c.W.Error(string(command.ErrNoAuth))
 		return
 	}
-	m := c.srv.metrics.forSpec(spec)
+	now := c.srv.clock.Now()
+	c.settle(now)
+	c.now = now
 	start := len(c.W.Bytes())
-	c.now = c.srv.clock.Now()
 	if spec.HasFlag(command.Connection) {
 		c.execConn(spec, args)
 	} else {
 		c.srv.handler.Exec(c, spec, args)
 	}
-	end := c.srv.clock.Now()
-	m.observe(end.Sub(c.now), len(c.W.Bytes()) > start && c.W.Bytes()[start] == '-')
+	c.timing = spec
+	c.timingFailed = len(c.W.Bytes()) > start && c.W.Bytes()[start] == '-'
 	c.lastCmd.Store(spec)
-	c.lastAt.Store(end.UnixNano())
+	c.lastAt.Store(now.UnixNano())
+}
+
+// settle records the latency of the command still being timed, which
+// ended at now. A pipelined command's end is the next one's start, so the
+// clock is read once per command plus once per batch.
+func (c *Conn) settle(now time.Time) {
+	if c.timing != nil {
+		c.srv.metrics.commands.observe(c.id, c.timing.ID, now.Sub(c.now), c.timingFailed)
+		c.timing = nil
+	}
 }
 
 // isSecurityAttack reports the commands Redis treats as a cross-protocol

@@ -100,7 +100,7 @@ func (s *Server) infoClients(dst []byte) []byte {
 
 func (s *Server) infoStats(dst []byte) []byte {
 	dst = InfoInt(dst, "total_connections_received", s.metrics.totalConns.Load())
-	dst = InfoInt(dst, "total_commands_processed", s.metrics.totalCommands.Load())
+	dst = InfoInt(dst, "total_commands_processed", s.metrics.commands.total())
 	dst = InfoInt(dst, "rejected_connections", s.metrics.rejectedMax.Load())
 	return dst
 }

@@ -140,3 +140,21 @@ func TestShutdownTimeout(t *testing.T) {
 		t.Fatalf("cancelled client got %q (closed %v), want at most its error reply, then closed", got, closed)
 	}
 }
+
+// TestHandlerPanicClosesOnlyThatConnection: a bug in one command drops its
+// connection, the process and every other client carry on.
+func TestHandlerPanicClosesOnlyThatConnection(t *testing.T) {
+	h := newRecordingHandler()
+	ts := startServer(t, h, nil)
+	other := testkit.Dial(t, ts.addr)
+	if got := other.Do("PING"); got != "+PONG\r\n" {
+		t.Fatalf("PING = %q", got)
+	}
+	victim := testkit.Dial(t, ts.addr)
+	victim.Send(testkit.Command("GET", keyPanic))
+	victim.ExpectClosed(5 * time.Second)
+	if got := other.Do("SET", "k", "v"); got != "+OK\r\n" {
+		t.Fatalf("other client after a panic: SET = %q", got)
+	}
+	expectServing(t, ts.addr)
+}

@@ -27,7 +27,8 @@ const (
 const (
 	keyBlock    = "block"    // signals entered, then waits for release
 	keyCtxBlock = "ctxblock" // signals entered, then waits for the connection's context
-	keyFail     = "fail"     // replies with an error
+	keyPanic    = "panic"
+	keyFail     = "fail" // replies with an error
 )
 
 // recordingHandler is a map-backed server.Handler answering GET and SET (and
@@ -84,6 +85,8 @@ func (h *recordingHandler) Exec(c *server.Conn, spec *command.Spec, args [][]byt
 		case keyFail:
 			c.W.Error("ERR boom")
 			return
+		case keyPanic:
+			panic("handler bug")
 		}
 		h.mu.Lock()
 		v, ok := h.data[key]
