@@ -193,23 +193,32 @@ func (p *proxyFlags) config(c *commonFlags, lg *slog.Logger, reg prometheus.Regi
 	return cfg
 }
 
+// setup parses a role's command line and builds the process logger and
+// metrics registry from it.
+func setup(f *flags, c *commonFlags, args []string, getenv func(string) string, stderr io.Writer) (*slog.Logger, *prometheus.Registry, error) {
+	if err := f.parse(args, getenv); err != nil {
+		return nil, nil, err
+	}
+	lg, err := newLogger(c.logLevel, c.logForm, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	return lg, newRegistry(), nil
+}
+
 func runProxy(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	var c commonFlags
 	var p proxyFlags
 	f := newFlags("proxy", "The client-facing proxy: answers GETs from its L1 cache, collapses misses, forwards the rest upstream.", stderr)
 	f.common(&c, ":6379")
 	f.proxyKnobs(&p, true)
-	if err := f.parse(args, getenv); err != nil {
+	lg, reg, err := setup(f, &c, args, getenv, stderr)
+	if err != nil {
 		return err
 	}
 	if p.upstream == "" {
 		return usagef("corral proxy: --upstream is required (for example --upstream redis://127.0.0.1:7379)")
 	}
-	lg, err := newLogger(c.logLevel, c.logForm, stderr)
-	if err != nil {
-		return err
-	}
-	reg := newRegistry()
 	px, err := proxy.New(p.config(&c, lg, reg))
 	if err != nil {
 		return usagef("corral proxy: %v", err)
@@ -241,14 +250,10 @@ func runStore(ctx context.Context, args []string, getenv func(string) string, st
 	f := newFlags("store", "A store node: partitioned in-memory data with TTLs, versions and tombstones.", stderr)
 	f.common(&c, ":7379")
 	f.storeKnobs(&s)
-	if err := f.parse(args, getenv); err != nil {
-		return err
-	}
-	lg, err := newLogger(c.logLevel, c.logForm, stderr)
+	lg, reg, err := setup(f, &c, args, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	reg := newRegistry()
 	st, err := cluster.New(s.config(&c, c.serverConfig("store"), lg, reg))
 	if err != nil {
 		return usagef("corral store: %v", err)
@@ -264,14 +269,10 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	f.common(&c, ":6379")
 	f.proxyKnobs(&p, false)
 	f.storeKnobs(&s)
-	if err := f.parse(args, getenv); err != nil {
-		return err
-	}
-	lg, err := newLogger(c.logLevel, c.logForm, stderr)
+	lg, reg, err := setup(f, &c, args, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	reg := newRegistry()
 	inner := c.serverConfig("store")
 	inner.Addr = "127.0.0.1:0"
 	inner.RequirePass = ""

@@ -1,6 +1,10 @@
 package command
 
-import "math"
+import (
+	"math"
+
+	"corral/internal/resp"
+)
 
 // ParseInt parses b as Redis's string2ll does for integer arguments and
 // values (INCR, EX seconds, SCAN COUNT, ...): an optional '-', then
@@ -9,50 +13,7 @@ import "math"
 // where Redis answers ErrNotInteger.
 //
 // ParseInt is on hot paths; it does not allocate.
-func ParseInt(b []byte) (int64, bool) {
-	n := len(b)
-	if n == 0 || n >= 21 {
-		return 0, false
-	}
-	if n == 1 && b[0] == '0' {
-		return 0, true
-	}
-	i, neg := 0, false
-	if b[0] == '-' {
-		neg, i = true, 1
-		if n == 1 {
-			return 0, false
-		}
-	}
-	if b[i] < '1' || b[i] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for ; i < n; i++ {
-		c := b[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if v > math.MaxUint64/10 {
-			return 0, false
-		}
-		v *= 10
-		if v > math.MaxUint64-uint64(c-'0') {
-			return 0, false
-		}
-		v += uint64(c - '0')
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(v), true
-}
+func ParseInt(b []byte) (int64, bool) { return resp.ParseInt(b) }
 
 // ParseIntArg is ParseInt returning ErrNotInteger on failure.
 func ParseIntArg(b []byte) (int64, error) {
