@@ -3,6 +3,7 @@ package command
 import (
 	"bytes"
 	"slices"
+	"strings"
 	"testing"
 
 	"corral/internal/command/internal/resptree"
@@ -124,7 +125,12 @@ func TestWriteHelp(t *testing.T) {
 			t.Errorf("%s help: %q", id, w.Bytes())
 		}
 	}
-	if WriteHelp(&resp.Writer{}, ByID(Command)) || WriteHelp(&resp.Writer{}, ByID(Get)) {
+	w := &resp.Writer{}
+	if !WriteHelp(w, ByID(CommandHelp)) || !strings.HasPrefix(string(w.Bytes()), "*") ||
+		!strings.Contains(string(w.Bytes()), "+COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n") {
+		t.Errorf("COMMAND HELP: %q", w.Bytes())
+	}
+	if WriteHelp(&resp.Writer{}, ByID(Get)) {
 		t.Error("help where none is served")
 	}
 }

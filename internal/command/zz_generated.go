@@ -620,6 +620,14 @@ var table = [numIDs]Spec{
 		FirstKey: 0, LastKey: 0, Step: 0,
 		subs: []ID{CommandCount, CommandDocs, CommandHelp, CommandInfo, CommandList},
 		acl:  []string{"@slow", "@connection"},
+		help: "*21\r\n+COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+(no subcommand)\r\n" +
+			"+    Return details about all Redis commands.\r\n+COUNT\r\n+    Return the total number of commands in this Redis server.\r\n" +
+			"+LIST\r\n+    Return a list of all commands in this Redis server.\r\n+INFO [<command-name> ...]\r\n" +
+			"+    Return details about multiple Redis commands.\r\n+    If no command names are given, documentation details for all\r\n" +
+			"+    commands are returned.\r\n+DOCS [<command-name> ...]\r\n+    Return documentation details about multiple Redis commands.\r\n" +
+			"+    If no command names are given, documentation details for all\r\n+    commands are returned.\r\n" +
+			"+GETKEYS <full-command>\r\n+    Return the keys from a full Redis command.\r\n+GETKEYSANDFLAGS <full-command>\r\n" +
+			"+    Return the keys and the access flags from a full Redis command.\r\n+HELP\r\n+    Prints this help.\r\n",
 		info2: "*10\r\n$7\r\ncommand\r\n:-1\r\n*2\r\n+loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n*2\r\n+@slow\r\n+@connection\r\n" +
 			"*1\r\n$29\r\nnondeterministic_output_order\r\n*0\r\n*5\r\n*10\r\n$13\r\ncommand|count\r\n:2\r\n*2\r\n" +
 			"+loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n*2\r\n+@slow\r\n+@connection\r\n*0\r\n*0\r\n*0\r\n*10\r\n$12\r\ncommand|docs\r\n" +

@@ -30,11 +30,11 @@ func (c *Conn) client(spec *command.Spec, args [][]byte) {
 		c.setInfo(args)
 	case command.ClientInfo:
 		c.srv.mu.Lock()
-		line := c.infoLine(c.srv.clock.Now())
+		line := c.infoLine(c.srv.clock.Now(), spec)
 		c.srv.mu.Unlock()
 		c.W.Verbatim("txt", line)
 	case command.ClientList:
-		c.clientList(args)
+		c.clientList(spec, args)
 	case command.ClientHelp:
 		command.WriteHelp(&c.W, spec)
 	}
@@ -58,7 +58,7 @@ func (c *Conn) setInfo(args [][]byte) {
 
 // clientList implements CLIENT LIST [TYPE type | ID id ...]. Every corral
 // client is a normal one.
-func (c *Conn) clientList(args [][]byte) {
+func (c *Conn) clientList(spec *command.Spec, args [][]byte) {
 	opts, err := command.ParseClientList(args)
 	if err != nil {
 		c.W.Error(err.Error())
@@ -69,7 +69,11 @@ func (c *Conn) clientList(args [][]byte) {
 		now := c.srv.clock.Now()
 		c.srv.forEachConn(func(o *Conn) {
 			if len(opts.IDs) == 0 || slices.Contains(opts.IDs, o.id) {
-				b.WriteString(o.infoLine(now))
+				var current *command.Spec
+				if o == c {
+					current = spec
+				}
+				b.WriteString(o.infoLine(now, current))
 			}
 		})
 	}
@@ -78,13 +82,19 @@ func (c *Conn) clientList(args [][]byte) {
 
 // infoLine renders one CLIENT LIST/INFO line in Redis 7.2's format. The
 // caller holds srv.mu, which guards every field read here that the
-// connection's own goroutine writes (name, library, protocol).
-func (c *Conn) infoLine(now time.Time) string {
+// connection's own goroutine writes (name, library, protocol). current is
+// the command the connection is running when it describes itself, nil
+// otherwise: like Redis, a client sees its own line with cmd= naming the
+// CLIENT INFO or LIST it is running and idle=0.
+func (c *Conn) infoLine(now time.Time, current *command.Spec) string {
 	last := "NULL"
 	if s := c.lastCmd.Load(); s != nil {
 		last = s.Name
 	}
 	idle := now.Sub(time.Unix(0, c.lastAt.Load())) / time.Second
+	if current != nil {
+		last, idle = current.Name, 0
+	}
 	var b strings.Builder
 	b.WriteString("id=" + itoa(c.id))
 	b.WriteString(" addr=" + c.addr + " laddr=" + c.laddr + " fd=0 name=" + c.name)

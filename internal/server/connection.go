@@ -15,11 +15,14 @@ const RedisVersion = "7.0.15"
 func (c *Conn) execConn(spec *command.Spec, args [][]byte) {
 	switch spec.ID {
 	case command.Ping:
-		if len(args) == 2 {
+		switch len(args) {
+		case 1:
+			c.W.Status("PONG")
+		case 2:
 			c.W.Bulk(args[1])
-			return
+		default: // arity -1, but Redis takes at most one message
+			c.W.Error(command.ErrArity(spec))
 		}
-		c.W.Status("PONG")
 	case command.Echo:
 		c.W.Bulk(args[1])
 	case command.Hello:

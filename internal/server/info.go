@@ -3,6 +3,7 @@ package server
 import (
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,17 +33,21 @@ type infoSection struct {
 }
 
 // info implements INFO [section ...]: the server's own sections (server,
-// clients, stats) followed by the role's, in Redis's format: "# Name\r\n"
-// headings, "key:value\r\n" lines, a blank line between sections.
+// clients, stats) and the role's, in Redis's section order and format:
+// "# Name\r\n" headings, "key:value\r\n" lines, a blank line between
+// sections.
 func (c *Conn) info(args [][]byte) {
 	sections := []infoSection{
 		{"server", c.srv.infoServer, true},
 		{"clients", c.srv.infoClients, true},
+		{"stats", c.srv.infoStats, true},
 	}
 	for _, s := range c.srv.handler.InfoSections() {
 		sections = append(sections, infoSection{s.Name, s.Append, true})
 	}
-	sections = append(sections, infoSection{"stats", c.srv.infoStats, true})
+	slices.SortStableFunc(sections, func(a, b infoSection) int {
+		return infoRank(a.name) - infoRank(b.name)
+	})
 
 	want := map[string]bool{}
 	all := len(args) == 0
@@ -68,6 +73,23 @@ func (c *Conn) info(args [][]byte) {
 		out = s.append(out)
 	}
 	c.W.Verbatim("txt", string(out))
+}
+
+// infoOrder is the order of Redis 7.0's INFO sections.
+var infoOrder = [...]string{"server", "clients", "memory", "persistence", "stats", "replication",
+	"cpu", "modules", "errorstats", "cluster", "keyspace"}
+
+// infoRank orders INFO sections as Redis does; sections Redis does not
+// have (the proxy's) come after its others and before keyspace, which
+// Redis always lists last.
+func infoRank(name string) int {
+	if name == "keyspace" {
+		return len(infoOrder)
+	}
+	if i := slices.Index(infoOrder[:], name); i >= 0 {
+		return i
+	}
+	return len(infoOrder) - 1
 }
 
 func (s *Server) infoServer(dst []byte) []byte {

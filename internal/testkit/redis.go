@@ -90,7 +90,7 @@ var errAddrInUse = errors.New("testkit: port already in use")
 type redisProc struct {
 	cmd    *exec.Cmd
 	exited chan struct{} // closed once cmd.Wait has returned
-	out    *syncBuffer   // the server's stdout and stderr
+	out    *SyncBuffer   // the server's stdout and stderr
 }
 
 // startRedis launches one redis-server and waits until it answers PING or
@@ -116,7 +116,7 @@ func startRedis(bin, dir string, extraArgs []string) (string, *redisProc, error)
 	p := &redisProc{
 		cmd:    exec.Command(bin, append(args, extraArgs...)...),
 		exited: make(chan struct{}),
-		out:    &syncBuffer{},
+		out:    &SyncBuffer{},
 	}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
@@ -188,19 +188,20 @@ func ping(addr string) error {
 	return nil
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer safe for concurrent writes and reads, for
+// collecting a child process's output while a test reads it.
+type SyncBuffer struct {
 	mu  sync.Mutex // guards buf
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()

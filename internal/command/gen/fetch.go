@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	"corral/internal/command/internal/resptree"
 )
@@ -22,7 +23,7 @@ type spec struct {
 // protocols, adds the hand-made CLIENT SETINFO, filters containers down
 // to the subcommands we serve and returns the specs in ID order plus the
 // raw CLIENT HELP reply.
-func fetch(c *resptree.Conn) ([]*spec, []byte, error) {
+func fetch(c *resptree.Conn) ([]*spec, map[string][]byte, error) {
 	var all []*spec
 	for _, d := range commands {
 		s := &spec{def: d, full: d.name}
@@ -96,12 +97,22 @@ func fetch(c *resptree.Conn) ([]*spec, []byte, error) {
 			}
 		}
 	}
-	_, help, err := c.Do("CLIENT", "HELP")
-	if err != nil {
-		return nil, nil, err
-	}
-	if help[0] != '*' {
-		return nil, nil, fmt.Errorf("CLIENT HELP: %q", help)
+	// The HELP text of every container that serves HELP, by name.
+	help := map[string][]byte{}
+	for _, s := range all {
+		for _, sub := range s.subs {
+			if sub.def.name != "help" {
+				continue
+			}
+			_, h, err := c.Do(strings.ToUpper(s.full), "HELP")
+			if err != nil {
+				return nil, nil, err
+			}
+			if h[0] != '*' {
+				return nil, nil, fmt.Errorf("%s HELP: %q", s.full, h)
+			}
+			help[s.full] = h
+		}
 	}
 	return all, help, nil
 }

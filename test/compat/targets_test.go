@@ -1,0 +1,139 @@
+package compat_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"corral/cluster"
+	"corral/internal/testkit"
+	"corral/proxy"
+)
+
+// runTimeout bounds how long a role may take to shut down once its
+// context is cancelled.
+const runTimeout = 15 * time.Second
+
+// target is one server the script runs against.
+type target struct {
+	name string // stable; the exception list names it
+	addr string
+	reg  *prometheus.Registry // the proxy's metrics; nil for a store
+}
+
+// Target names, as the exception list uses them.
+const (
+	targetStore      = "store"       // a corral store, directly
+	targetProxyStore = "proxy>store" // a corral proxy in front of a corral store
+	targetProxyRedis = "proxy>redis" // a corral proxy in front of a real redis-server
+)
+
+// targetKinds are the corral deployments the scripts run against, each
+// started with requirepass set to pass (none when empty). A target gets
+// servers of its own, so keyspaces never mix; it stops when the test ends.
+var targetKinds = []struct {
+	name  string
+	start func(t *testing.T, pass string) target
+}{
+	{targetStore, func(t *testing.T, pass string) target {
+		return target{name: targetStore, addr: startStore(t, pass)}
+	}},
+	{targetProxyStore, func(t *testing.T, pass string) target {
+		return startProxy(t, targetProxyStore, startStore(t, ""), pass)
+	}},
+	{targetProxyRedis, func(t *testing.T, pass string) target {
+		return startProxy(t, targetProxyRedis, testkit.StartRedis(t, "--databases", "1"), pass)
+	}},
+}
+
+// startStore runs a corral store on a free 127.0.0.1 port, with FLUSHALL
+// allowed and requirepass set to pass, until the test ends.
+func startStore(t *testing.T, pass string) string {
+	t.Helper()
+	cfg := cluster.DefaultConfig()
+	cfg.Server.Addr = "127.0.0.1:0"
+	cfg.Server.RequirePass = pass
+	cfg.AllowFlush = true
+	st, err := cluster.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	runUntilCleanup(t, "store", st.Run)
+	return st.Addr()
+}
+
+// startProxy runs a corral proxy on a free 127.0.0.1 port in front of the
+// RESP server at upstream, with FLUSHALL allowed, requirepass set to pass
+// and its metrics in a registry of its own, until the test ends.
+func startProxy(t *testing.T, name, upstream, pass string) target {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	cfg := proxy.DefaultConfig()
+	cfg.Server.Addr = "127.0.0.1:0"
+	cfg.Server.RequirePass = pass
+	cfg.Upstream = "redis://" + upstream
+	cfg.AllowFlush = true
+	cfg.Registerer = reg
+	px, err := proxy.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := px.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	runUntilCleanup(t, name, px.Run)
+	return target{name: name, addr: px.Addr(), reg: reg}
+}
+
+// runUntilCleanup runs run on its own goroutine and registers a cleanup
+// that cancels it and waits for it to return.
+func runUntilCleanup(t *testing.T, name string, run func(context.Context) error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("%s: Run: %v", name, err)
+			}
+		case <-time.After(runTimeout):
+			t.Errorf("%s: Run did not return within %v of cancel", name, runTimeout)
+		}
+	})
+}
+
+// counter returns the value of the counter family name with the given
+// labels in reg, or 0 when it has no such child.
+func counter(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			matched := 0
+			for _, lp := range m.GetLabel() {
+				if want, ok := labels[lp.GetName()]; ok && want == lp.GetValue() {
+					matched++
+				}
+			}
+			if matched == len(labels) {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
+}
