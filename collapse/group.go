@@ -180,6 +180,13 @@ func (g *Group[V]) Forget(key string) {
 	g.mu.Unlock()
 }
 
+// ForgetAll is Forget for every key: callers after it start new flights.
+func (g *Group[V]) ForgetAll() {
+	g.mu.Lock()
+	clear(g.flights)
+	g.mu.Unlock()
+}
+
 // Waiters returns how many callers are waiting on the current flight for key
 // having joined it rather than started it; 0 when no flight is running.
 func (g *Group[V]) Waiters(key string) int {

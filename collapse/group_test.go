@@ -353,3 +353,28 @@ func TestWaitPrefersResult(t *testing.T) {
 		}
 	}
 }
+
+func TestForgetAllStartsNewFlights(t *testing.T) {
+	g := New[int](Config{})
+	release := make(chan struct{})
+	started := make(chan struct{})
+	done := make(chan int)
+	go func() {
+		v, _, _ := g.Do(context.Background(), "k", func(context.Context) (int, error) {
+			close(started)
+			<-release
+			return 1, nil
+		})
+		done <- v
+	}()
+	<-started
+	g.ForgetAll()
+	v, shared, err := g.Do(context.Background(), "k", func(context.Context) (int, error) { return 2, nil })
+	if err != nil || v != 2 || shared {
+		t.Fatalf("Do after ForgetAll = %d, shared %v, %v; want a fresh flight returning 2", v, shared, err)
+	}
+	close(release)
+	if v := <-done; v != 1 {
+		t.Fatalf("the forgotten flight's caller got %d, want 1", v)
+	}
+}

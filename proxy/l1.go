@@ -88,11 +88,12 @@ func (l *l1) generation(key []byte) uint64 { return l.gens[stripe(key)].Load() }
 // fill caches a GET reply read from the upstream when no write to the
 // key's stripe happened since gen was taken; call settle before relying on
 // it. ttl is the upstream's
-// remaining TTL (negative: none); the entry lives min(ttl, maxAge).
+// remaining TTL (negative: none) and now the time the read was sent; the
+// entry lives min(ttl, maxAge) from then.
 func (l *l1) fill(key string, value []byte, found bool, ttl time.Duration, now int64, gen uint64) {
 	life := l.maxAge
-	if ttl >= 0 && ttl < life {
-		life = ttl
+	if ttl >= 0 && ttl-time.Millisecond < life {
+		life = ttl - time.Millisecond // PTTL may round up by up to 1ms
 	}
 	if life <= 0 {
 		return
@@ -125,6 +126,10 @@ func (l *l1) invalidate(key []byte) {
 	l.gens[i].Add(1)
 	l.cache.Del(string(key))
 	l.locks[i].Unlock()
+	// A fill that passed its generation check just before may still be
+	// queued in ristretto; wait until it and the delete behind it are
+	// applied, so the writer's next read cannot see it.
+	l.cache.Wait()
 }
 
 // flush forgets every entry (FLUSHALL through this proxy).

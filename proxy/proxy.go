@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"time"
 
 	"corral/collapse"
 	"corral/internal/clock"
@@ -80,8 +81,15 @@ func (p *Proxy) Addr() string { return p.srv.Addr() }
 
 // Run serves clients until ctx is done, then shuts down gracefully.
 func (p *Proxy) Run(ctx context.Context) error {
-	defer p.close()
-	return p.srv.Run(ctx)
+	err := p.srv.Run(ctx)
+	// A forced shutdown leaves flights running (each bounded by the
+	// upstream timeout); they still use the L1 and the pool.
+	deadline := time.Now().Add(p.cfg.UpstreamTimeout + time.Second)
+	for p.flights.InFlight() > 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	p.close()
+	return err
 }
 
 func (p *Proxy) close() {
@@ -109,6 +117,7 @@ func (p *Proxy) Exec(c *server.Conn, spec *command.Spec, args [][]byte) {
 		if p.l1 != nil {
 			p.l1.flush()
 		}
+		p.flights.ForgetAll()
 	case spec.HasFlag(command.Write):
 		p.forward(c, spec, args)
 		p.invalidate(spec, args)
@@ -158,14 +167,15 @@ func (p *Proxy) load(ctx context.Context, key string) (getResult, error) {
 	if p.l1 != nil {
 		gen = p.l1.generation([]byte(key))
 	}
-	rs, err := p.up.get(ctx, key)
+	sent := p.clock.Now().UnixNano() // TTLs count from before the request
+	rs, err := p.up.get(ctx, false, key)
 	if err != nil {
 		p.metrics.upstreamErrors.Inc()
 		return getResult{}, err
 	}
 	if p.l1 != nil {
 		r := rs[0]
-		p.l1.fill(key, r.value, r.found, r.ttl, p.clock.Now().UnixNano(), gen)
+		p.l1.fill(key, r.value, r.found, r.ttl, sent, gen)
 		p.l1.settle()
 	}
 	return rs[0], nil
@@ -193,16 +203,18 @@ func (p *Proxy) mget(c *server.Conn, keys [][]byte) {
 	if len(missing) > 0 {
 		ctx, cancel := context.WithTimeout(c.Context(), p.cfg.UpstreamTimeout)
 		defer cancel()
+		sent := p.clock.Now().UnixNano() // TTLs count from before the request
 		var err error
-		if rs, err = p.up.get(ctx, missing...); err != nil {
+		if rs, err = p.up.get(ctx, true, missing...); err != nil {
 			p.metrics.upstreamErrors.Inc()
 			c.W.Error(replyFor(err))
 			return
 		}
 		if p.l1 != nil {
-			filled := p.clock.Now().UnixNano()
 			for j, r := range rs {
-				p.l1.fill(missing[j], r.value, r.found, r.ttl, filled, gens[j])
+				if !r.wrongType {
+					p.l1.fill(missing[j], r.value, r.found, r.ttl, sent, gens[j])
+				}
 			}
 			p.l1.settle()
 		}

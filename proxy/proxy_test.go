@@ -193,3 +193,33 @@ func TestUpstreamDownGivesClearError(t *testing.T) {
 		t.Fatalf("PING after an upstream error = %q", got)
 	}
 }
+
+func TestMGetAnswersNilForOtherTypes(t *testing.T) {
+	up := testkit.StartRedis(t)
+	admin := testkit.Dial(t, up)
+	admin.Do("SET", "s", "v")
+	admin.Do("RPUSH", "list", "x")
+	p := startProxy(t, up, nil)
+	c := testkit.Dial(t, p.Addr())
+	want := admin.Do("MGET", "s", "list", "none")
+	if got := c.Do("MGET", "s", "list", "none"); got != want {
+		t.Fatalf("MGET through the proxy = %q, redis = %q", got, want)
+	}
+	if got := c.Do("GET", "list"); !strings.HasPrefix(got, "-WRONGTYPE") {
+		t.Fatalf("GET of a list = %q, want WRONGTYPE", got)
+	}
+}
+
+func TestFlushAllThroughProxyEmptiesL1(t *testing.T) {
+	up := testkit.StartRedis(t)
+	p := startProxy(t, up, func(c *Config) { c.AllowFlush = true; c.L1MaxAge = time.Hour })
+	c := testkit.Dial(t, p.Addr())
+	c.Do("SET", "k", "v")
+	c.Do("GET", "k")
+	if got := c.Do("FLUSHALL"); got != "+OK\r\n" {
+		t.Fatalf("FLUSHALL = %q", got)
+	}
+	if got := c.Do("GET", "k"); got != "$-1\r\n" {
+		t.Fatalf("GET after FLUSHALL = %q, want nil", got)
+	}
+}

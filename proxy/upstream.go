@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -39,20 +40,26 @@ func newUpstream(cfg Config) (*upstream, error) {
 
 // getResult is one key's GET reply with the TTL it had.
 type getResult struct {
-	value []byte
-	found bool
-	ttl   time.Duration // negative: no TTL
+	value     []byte
+	found     bool
+	wrongType bool          // MGET only: the key holds another type (nil, not cached)
+	ttl       time.Duration // negative: no TTL
 }
 
-// get reads each key's value and remaining TTL in one pipelined round trip
-// (GET and PTTL per key).
-func (u *upstream) get(ctx context.Context, keys ...string) ([]getResult, error) {
+// get reads each key's value and remaining TTL in one pipelined round trip:
+// PTTL, GET, PTTL per key. The value's TTL is the smaller of the two PTTLs,
+// so a write landing between the commands can shorten the L1 lifetime but
+// not stretch it past the TTL the value had. For MGET (forMGet), a key of
+// another type reads as nil, as MGET answers; for GET it is the error.
+func (u *upstream) get(ctx context.Context, forMGet bool, keys ...string) ([]getResult, error) {
 	pipe := u.client.Pipeline()
 	gets := make([]*redis.StringCmd, len(keys))
 	ttls := make([]*redis.DurationCmd, len(keys))
+	after := make([]*redis.DurationCmd, len(keys))
 	for i, k := range keys {
-		gets[i] = pipe.Get(ctx, k)
 		ttls[i] = pipe.PTTL(ctx, k)
+		gets[i] = pipe.Get(ctx, k)
+		after[i] = pipe.PTTL(ctx, k)
 	}
 	_, err := pipe.Exec(ctx)
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -71,25 +78,43 @@ func (u *upstream) get(ctx context.Context, keys ...string) ([]getResult, error)
 			out[i] = getResult{value: v, found: true, ttl: -1}
 		case errors.Is(gerr, redis.Nil):
 			out[i] = getResult{ttl: -1}
+		case forMGet && strings.HasPrefix(gerr.Error(), "WRONGTYPE"):
+			out[i] = getResult{wrongType: true}
+			continue
 		default:
 			return nil, gerr
 		}
-		// PTTL: -1 no expiry, -2 no key: for a found value it vanished
-		// meanwhile, so treat it as expiring now.
-		switch d, terr := ttls[i].Result(); {
-		case !out[i].found:
-			out[i].ttl = -1
-		case terr != nil:
-			out[i].ttl = 0
-		case d == -1:
-			out[i].ttl = -1
-		case d < 0:
-			out[i].ttl = 0
-		default:
-			out[i].ttl = d
+		if out[i].found {
+			out[i].ttl = minTTL(ttlOf(ttls[i]), ttlOf(after[i]))
 		}
 	}
 	return out, nil
+}
+
+// ttlOf turns a PTTL reply into a TTL: negative for none (-1), zero when
+// the key was missing (-2: it vanished around the GET) or on error.
+func ttlOf(cmd *redis.DurationCmd) time.Duration {
+	switch d, err := cmd.Result(); {
+	case err != nil:
+		return 0
+	case d == -1:
+		return -1
+	case d < 0:
+		return 0
+	default:
+		return d
+	}
+}
+
+// minTTL is the shorter of two TTLs, where negative means none.
+func minTTL(a, b time.Duration) time.Duration {
+	switch {
+	case a < 0:
+		return b
+	case b < 0:
+		return a
+	}
+	return min(a, b)
 }
 
 // do forwards one command and writes its reply to w. status marks
