@@ -66,20 +66,8 @@ func parseStringOpts(args [][]byte, set bool) (flags int, expire []byte, err err
 			flags |= optKeepTTL
 		case !set && equalFold(opt, "persist") && flags&(optKeepTTL|optExpire) == 0:
 			flags |= optPersist
-		case equalFold(opt, "ex") && hasNext && flags&(optKeepTTL|optPersist|optExpire&^optEX) == 0:
-			flags |= optEX
-			expire = args[j+1]
-			j++
-		case equalFold(opt, "px") && hasNext && flags&(optKeepTTL|optPersist|optExpire&^optPX) == 0:
-			flags |= optPX
-			expire = args[j+1]
-			j++
-		case equalFold(opt, "exat") && hasNext && flags&(optKeepTTL|optPersist|optExpire&^optEXAT) == 0:
-			flags |= optEXAT
-			expire = args[j+1]
-			j++
-		case equalFold(opt, "pxat") && hasNext && flags&(optKeepTTL|optPersist|optExpire&^optPXAT) == 0:
-			flags |= optPXAT
+		case hasNext && expireOpt(opt) != 0 && flags&(optKeepTTL|optPersist|optExpire&^expireOpt(opt)) == 0:
+			flags |= expireOpt(opt)
 			expire = args[j+1]
 			j++
 		default:
@@ -166,4 +154,20 @@ func ParseSetEx(args [][]byte, nowMs int64, unitMs int64) (int64, error) {
 		flags, name = optPX, "psetex"
 	}
 	return expireMs(args[2], flags, nowMs, name)
+}
+
+// expireOpt maps EX, PX, EXAT and PXAT (any case) to their flag, anything
+// else to 0.
+func expireOpt(opt []byte) int {
+	switch {
+	case equalFold(opt, "ex"):
+		return optEX
+	case equalFold(opt, "px"):
+		return optPX
+	case equalFold(opt, "exat"):
+		return optEXAT
+	case equalFold(opt, "pxat"):
+		return optPXAT
+	}
+	return 0
 }

@@ -99,6 +99,18 @@ var varies = map[string]variance{
 }
 
 // sameKind requires both replies to have the same RESP type.
+// parseBoth checks that both replies are of one RESP type and parses them.
+func parseBoth(redis, corral string) (r, c value, err error) {
+	if err = sameKind(redis, corral); err != nil {
+		return r, c, err
+	}
+	if r, err = parseValue(redis); err != nil {
+		return r, c, err
+	}
+	c, err = parseValue(corral)
+	return r, c, err
+}
+
 func sameKind(redis, corral string) error {
 	if redis == "" || corral == "" || redis[0] != corral[0] {
 		return fmt.Errorf("reply types differ: redis %.80q, corral %.80q", redis, corral)
@@ -121,14 +133,7 @@ var clientVarying = []string{"id", "addr", "laddr", "fd", "age", "idle", "qbuf",
 // fields outside clientVarying must have equal values.
 func clientLines(exact bool) func(redis, corral string) error {
 	return func(redis, corral string) error {
-		if err := sameKind(redis, corral); err != nil {
-			return err
-		}
-		r, err := parseValue(redis)
-		if err != nil {
-			return err
-		}
-		c, err := parseValue(corral)
+		r, c, err := parseBoth(redis, corral)
 		if err != nil {
 			return err
 		}
@@ -172,14 +177,7 @@ func fieldNames(line string) []string {
 // between sections), its sections of Redis's in Redis's order, and
 // redis_version the same.
 func infoLayout(redis, corral string) error {
-	if err := sameKind(redis, corral); err != nil {
-		return err
-	}
-	r, err := parseValue(redis)
-	if err != nil {
-		return err
-	}
-	c, err := parseValue(corral)
+	r, c, err := parseBoth(redis, corral)
 	if err != nil {
 		return err
 	}
@@ -306,16 +304,9 @@ func timeClose(redis, corral string) error {
 // subsetNames requires corral's array of command names to be a subset of
 // redis's, apart from client|setinfo, which Redis 7.0 lacks.
 func subsetNames(redis, corral string) error {
-	r, err := parseValue(redis)
+	r, c, err := parseBoth(redis, corral)
 	if err != nil {
 		return err
-	}
-	c, err := parseValue(corral)
-	if err != nil {
-		return err
-	}
-	if r.kind != c.kind {
-		return fmt.Errorf("reply types differ: redis %.80q, corral %.80q", redis, corral)
 	}
 	var have []string
 	for _, e := range r.elems {
