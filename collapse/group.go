@@ -122,6 +122,26 @@ func (g *Group[V]) Do(ctx context.Context, key string, fn func(ctx context.Conte
 	return g.wait(ctx, c, false)
 }
 
+// TryGo starts a flight for key in the background unless one is running,
+// and reports whether it started one. It never waits: the caller goes on
+// with whatever it had (a background refresh). fn runs under
+// context.WithoutCancel(ctx) and must bound its own run time; callers of Do
+// that arrive while it runs join it. Its result goes only to them.
+func (g *Group[V]) TryGo(ctx context.Context, key string, fn func(ctx context.Context) (V, error)) bool {
+	g.mu.Lock()
+	if _, ok := g.flights[key]; ok {
+		g.mu.Unlock()
+		return false
+	}
+	c := &call[V]{done: make(chan struct{})}
+	g.flights[key] = c
+	g.inflight++
+	g.mu.Unlock()
+	g.metrics.inflight.Inc()
+	go g.run(context.WithoutCancel(ctx), key, c, fn)
+	return true
+}
+
 // wait blocks until c completes or ctx is done, preferring the result when
 // both are ready.
 func (g *Group[V]) wait(ctx context.Context, c *call[V], joined bool) (v V, shared bool, err error) {

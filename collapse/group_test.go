@@ -378,3 +378,35 @@ func TestForgetAllStartsNewFlights(t *testing.T) {
 		t.Fatalf("the forgotten flight's caller got %d, want 1", v)
 	}
 }
+
+func TestTryGo(t *testing.T) {
+	g := New[int](DefaultConfig())
+	b := newBlocker(7)
+	ctx, cancel := context.WithCancel(context.Background())
+	if !g.TryGo(ctx, "k", b.fn) {
+		t.Fatal("TryGo with no flight running did not start one")
+	}
+	cancel() // the background flight must not see the caller's cancel
+	<-b.started
+	if g.TryGo(context.Background(), "k", b.fn) {
+		t.Fatal("TryGo started a second flight for a running key")
+	}
+	other := newBlocker(0)
+	defer close(other.release)
+	if !g.TryGo(context.Background(), "other", other.fn) {
+		t.Fatal("TryGo refused an independent key")
+	}
+	j := goDo(context.Background(), g, "k", b.fn)
+	waitWaiters(t, g, "k", 1)
+	close(b.release)
+	if r := recv(t, j); r.v != 7 || r.err != nil || !r.shared {
+		t.Fatalf("Do joining a TryGo flight got (%d, %v, %v), want (7, true, nil)", r.v, r.shared, r.err)
+	}
+	if b.runs.Load() != 1 {
+		t.Fatalf("runs = %d, want 1", b.runs.Load())
+	}
+	next := newBlocker(0)
+	close(next.release)
+	testkit.Eventually(t, func() bool { return g.TryGo(context.Background(), "k", next.fn) }, waitFor,
+		"TryGo never started a new flight after the first completed")
+}
