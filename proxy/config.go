@@ -11,6 +11,8 @@ import (
 
 	"corral/internal/clock"
 	"corral/internal/server"
+	"corral/shed"
+	"corral/xfetch"
 )
 
 // Config configures a Proxy.
@@ -34,6 +36,25 @@ type Config struct {
 	// UpstreamPoolSize is the number of pooled connections to the upstream.
 	// Default 64.
 	UpstreamPoolSize int
+	// Defenses are the stampede defenses: XFetch's beta for early
+	// refreshes of L1 entries, the TTL jitter of L1 lifetimes and
+	// stale-if-error, which serves an expired L1 entry while the upstream
+	// fails. (Stale-while-revalidate applies at the store: serving an L1
+	// entry past its lifetime would break the --l1-max-age bound on how
+	// stale a value another proxy wrote can be.)
+	Defenses xfetch.Config
+	// Rand draws the random numbers of XFetch and jitter; nil means
+	// math/rand/v2's. It must be safe for concurrent use.
+	Rand xfetch.Rand
+	// Admission sheds upstream round trips: an adaptive concurrency limit
+	// with a bounded queue wait and optional rate limits. L1 hits never go
+	// through it. Its Name defaults to "upstream", its Clock and
+	// Registerer to the proxy's.
+	Admission shed.Config
+	// Breaker guards the upstream: while it is open, reads fail fast or
+	// are served stale. Its Target defaults to "upstream <addr>", its
+	// Clock, Logger and Registerer to the proxy's.
+	Breaker shed.BreakerConfig
 	// AllowFlush accepts FLUSHALL and FLUSHDB. Default false: they are
 	// refused with an error naming the flag.
 	AllowFlush bool
@@ -53,6 +74,9 @@ func DefaultConfig() Config {
 		L1MaxBytes:       128 << 20,
 		UpstreamTimeout:  2 * time.Second,
 		UpstreamPoolSize: 64,
+		Defenses:         xfetch.DefaultConfig(),
+		Admission:        shed.DefaultConfig(),
+		Breaker:          shed.DefaultBreakerConfig(),
 	}
 }
 
@@ -76,5 +100,6 @@ func (c Config) Validate() error {
 	if c.UpstreamPoolSize < 1 {
 		errs = append(errs, fmt.Errorf("proxy: upstream pool size %d must be at least 1", c.UpstreamPoolSize))
 	}
+	errs = append(errs, c.Defenses.Validate(), c.Admission.Validate(), c.Breaker.Validate())
 	return errors.Join(errs...)
 }

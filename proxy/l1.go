@@ -9,6 +9,8 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/dgraph-io/ristretto/v2"
+
+	"corral/xfetch"
 )
 
 // entryOverhead approximates an L1 entry's bytes beyond its key and value:
@@ -27,7 +29,11 @@ type entry struct {
 	klen     int
 	found    bool  // false caches "no such key"
 	expireAt int64 // logical expiry, unix nanoseconds
-	epoch    uint64
+	// earlyAt (unix ns) is when XFetch may start refreshing the entry:
+	// before it, no random draw could trigger a refresh. delta is how long
+	// the read that filled it took (ns). Both are 0 when XFetch is off.
+	earlyAt, delta int64
+	epoch          uint64
 }
 
 func (e *entry) key() []byte   { return e.buf[:e.klen] }
@@ -43,6 +49,8 @@ func (e *entry) value() []byte { return e.buf[e.klen:] }
 type l1 struct {
 	cache  *ristretto.Cache[string, entry]
 	maxAge time.Duration
+	policy xfetch.Config
+	rand   xfetch.Rand
 	epoch  atomic.Uint64
 	stale  atomic.Int64 // ristretto hits that were logically expired
 
@@ -50,7 +58,7 @@ type l1 struct {
 	gens  [stripes]atomic.Uint64 // bumped by every write to the stripe
 }
 
-func newL1(maxAge time.Duration, maxBytes int64) (*l1, error) {
+func newL1(maxAge time.Duration, maxBytes int64, policy xfetch.Config, rand xfetch.Rand) (*l1, error) {
 	items := maxBytes / 256
 	c, err := ristretto.NewCache(&ristretto.Config[string, entry]{
 		NumCounters:        max(10*items, 1000),
@@ -62,7 +70,7 @@ func newL1(maxAge time.Duration, maxBytes int64) (*l1, error) {
 	if err != nil {
 		return nil, fmt.Errorf("proxy: l1: %w", err)
 	}
-	return &l1{cache: c, maxAge: maxAge}, nil
+	return &l1{cache: c, maxAge: maxAge, policy: policy, rand: rand}, nil
 }
 
 // get returns the live entry for key. key may alias a connection buffer:
@@ -79,6 +87,17 @@ func (l *l1) get(key []byte, now int64) (entry, bool) {
 	return e, true
 }
 
+// getStale returns key's entry even if expired, as long as it expired less
+// than window before now and no flush came after it: stale-if-error
+// serves it when the upstream fails.
+func (l *l1) getStale(key []byte, now int64, window time.Duration) (entry, bool) {
+	e, ok := l.cache.Get(unsafe.String(unsafe.SliceData(key), len(key)))
+	if !ok || string(e.key()) != string(key) || e.epoch != l.epoch.Load() || now-e.expireAt >= int64(window) {
+		return entry{}, false
+	}
+	return e, true
+}
+
 func stripe(key []byte) int { return int(xxhash.Sum64(key) % stripes) }
 
 // generation returns the write generation of key's stripe; pass it to
@@ -87,11 +106,11 @@ func (l *l1) generation(key []byte) uint64 { return l.gens[stripe(key)].Load() }
 
 // fill caches a GET reply read from the upstream when no write to the
 // key's stripe happened since gen was taken; call settle before relying on
-// it. ttl is the upstream's
-// remaining TTL (negative: none) and now the time the read was sent; the
-// entry lives min(ttl, maxAge) from then.
-func (l *l1) fill(key string, value []byte, found bool, ttl time.Duration, now int64, gen uint64) {
-	life := l.maxAge
+// it. ttl is the upstream's remaining TTL (negative: none), now the time
+// the read was sent and delta how long it took; the entry lives
+// min(ttl, maxAge spread by the TTL jitter) from now.
+func (l *l1) fill(key string, value []byte, found bool, ttl time.Duration, now int64, delta time.Duration, gen uint64) {
+	life := xfetch.Jitter(l.maxAge, l.policy.Jitter, l.rand())
 	if ttl >= 0 && ttl-time.Millisecond < life {
 		life = ttl - time.Millisecond // PTTL may round up by up to 1ms
 	}
@@ -102,6 +121,10 @@ func (l *l1) fill(key string, value []byte, found bool, ttl time.Duration, now i
 	copy(buf, key)
 	copy(buf[len(key):], value)
 	e := entry{buf: buf, klen: len(key), found: found, expireAt: now + int64(life), epoch: l.epoch.Load()}
+	if l.policy.Beta > 0 && delta > 0 {
+		e.delta = int64(delta)
+		e.earlyAt = e.expireAt - int64(xfetch.Horizon(delta, l.policy.Beta))
+	}
 	i := stripe(buf[:len(key)])
 	l.locks[i].Lock()
 	if l.gens[i].Load() == gen {

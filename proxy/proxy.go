@@ -15,6 +15,8 @@ import (
 	"corral/internal/clock"
 	"corral/internal/command"
 	"corral/internal/server"
+	"corral/shed"
+	"corral/xfetch"
 )
 
 // Proxy is the proxy role. Create it with New and run it with Run.
@@ -26,6 +28,8 @@ type Proxy struct {
 	up      *upstream
 	l1      *l1 // nil when disabled
 	flights *collapse.Group[getResult]
+	guard   guard
+	rand    xfetch.Rand
 	metrics *metrics
 }
 
@@ -42,18 +46,23 @@ func New(cfg Config) (*Proxy, error) {
 		cfg:   cfg,
 		clock: clock.Or(cfg.Clock),
 		log:   lg.With("component", "proxy"),
+		rand:  cfg.Rand.Or(),
 	}
 	var err error
 	if p.up, err = newUpstream(cfg); err != nil {
 		return nil, err
 	}
 	if cfg.L1MaxAge > 0 {
-		if p.l1, err = newL1(cfg.L1MaxAge, cfg.L1MaxBytes); err != nil {
+		if p.l1, err = newL1(cfg.L1MaxAge, cfg.L1MaxBytes, cfg.Defenses, p.rand); err != nil {
 			return nil, err
 		}
 	}
 	p.flights = collapse.New[getResult](collapse.Config{Registerer: cfg.Registerer, Name: "proxy"})
 	p.metrics = newMetrics(cfg.Registerer, p.l1)
+	if p.guard, err = newGuard(cfg, p.up.addr, p.clock, lg); err != nil {
+		p.close()
+		return nil, err
+	}
 
 	scfg := cfg.Server
 	scfg.Role = "proxy"
@@ -131,11 +140,16 @@ func flushRefused(spec *command.Spec) string {
 	return "ERR " + strings.ToUpper(spec.Name) + " is disabled on corral; start it with --allow-flush to accept it"
 }
 
-// get answers GET from the L1, or from one collapsed upstream read.
+// get answers GET from the L1, or from one collapsed upstream read. A hit
+// near its expiry may start a background refresh (XFetch); when the read
+// fails, an entry that expired less than --stale-if-error ago is served.
 func (p *Proxy) get(c *server.Conn, key []byte) {
 	now := c.Now().UnixNano()
 	if p.l1 != nil {
 		if e, ok := p.l1.get(key, now); ok {
+			if e.earlyAt != 0 && now >= e.earlyAt {
+				p.maybeEarly(c, key, e, now)
+			}
 			if e.found {
 				c.W.Bulk(e.value())
 			} else {
@@ -146,36 +160,76 @@ func (p *Proxy) get(c *server.Conn, key []byte) {
 	}
 	// The flight bounds itself by UpstreamTimeout; waiters wait for it.
 	k := string(key)
+	client := c.RemoteAddr()
 	r, _, err := p.flights.Do(c.Context(), k, func(ctx context.Context) (getResult, error) {
-		ctx, cancel := context.WithTimeout(ctx, p.cfg.UpstreamTimeout)
-		defer cancel()
-		return p.load(ctx, k)
+		return p.load(ctx, k, client)
 	})
-	switch {
-	case err != nil:
-		c.W.Error(replyFor(err))
-	case r.found:
+	if err != nil {
+		if e, ok := p.stale(key, now, err); ok {
+			r = getResult{value: e.value(), found: e.found}
+		} else {
+			c.W.Error(replyFor(err))
+			return
+		}
+	}
+	if r.found {
 		c.W.Bulk(r.value)
-	default:
+	} else {
 		c.W.Null()
 	}
 }
 
-// load reads one key upstream and fills the L1 unless a write raced it.
-func (p *Proxy) load(ctx context.Context, key string) (getResult, error) {
+// maybeEarly starts a background refresh of a hit when XFetch says so.
+func (p *Proxy) maybeEarly(c *server.Conn, key []byte, e entry, now int64) {
+	d := p.cfg.Defenses
+	if !xfetch.ShouldRefresh(time.Unix(0, now), time.Unix(0, e.expireAt), time.Duration(e.delta), d.Beta, 1-p.rand()) {
+		return
+	}
+	k := string(key)
+	client := c.RemoteAddr()
+	if p.flights.TryGo(c.Context(), k, func(ctx context.Context) (getResult, error) { return p.load(ctx, k, client) }) {
+		p.metrics.earlyRefresh.Inc()
+	}
+}
+
+// stale returns the L1 entry for key that stale-if-error may serve after a
+// read failed with err, and counts it.
+func (p *Proxy) stale(key []byte, now int64, err error) (entry, bool) {
+	if p.l1 == nil || p.cfg.Defenses.StaleIfError <= 0 || errors.Is(err, context.Canceled) || isReply(err) {
+		return entry{}, false
+	}
+	e, ok := p.l1.getStale(key, now, p.cfg.Defenses.StaleIfError)
+	if ok {
+		p.metrics.stale(staleReason(err))
+	}
+	return e, ok
+}
+
+// load reads one key upstream, through the guard, and fills the L1 unless
+// a write raced it.
+func (p *Proxy) load(ctx context.Context, key, client string) (getResult, error) {
+	done, err := p.guard.admit(ctx, client)
+	if err != nil {
+		return getResult{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.UpstreamTimeout)
+	defer cancel()
 	var gen uint64
 	if p.l1 != nil {
 		gen = p.l1.generation([]byte(key))
 	}
-	sent := p.clock.Now().UnixNano() // TTLs count from before the request
+	sent := p.clock.Now() // TTLs count from before the request
 	rs, err := p.up.get(ctx, false, key)
+	done(err)
 	if err != nil {
-		p.metrics.upstreamErrors.Inc()
+		if !isReply(err) {
+			p.metrics.upstreamErrors.Inc()
+		}
 		return getResult{}, err
 	}
 	if p.l1 != nil {
 		r := rs[0]
-		p.l1.fill(key, r.value, r.found, r.ttl, sent, gen)
+		p.l1.fill(key, r.value, r.found, r.ttl, sent.UnixNano(), p.clock.Now().Sub(sent), gen)
 		p.l1.settle()
 	}
 	return rs[0], nil
@@ -201,22 +255,18 @@ func (p *Proxy) mget(c *server.Conn, keys [][]byte) {
 	}
 	var rs []getResult
 	if len(missing) > 0 {
-		ctx, cancel := context.WithTimeout(c.Context(), p.cfg.UpstreamTimeout)
-		defer cancel()
-		sent := p.clock.Now().UnixNano() // TTLs count from before the request
 		var err error
-		if rs, err = p.up.get(ctx, true, missing...); err != nil {
-			p.metrics.upstreamErrors.Inc()
-			c.W.Error(replyFor(err))
-			return
-		}
-		if p.l1 != nil {
-			for j, r := range rs {
-				if !r.wrongType {
-					p.l1.fill(missing[j], r.value, r.found, r.ttl, sent, gens[j])
+		if rs, err = p.mgetMissing(c, missing, gens); err != nil {
+			// Serve stale only when every missing key has a stale entry.
+			rs = make([]getResult, len(missing))
+			for j, k := range missing {
+				e, ok := p.stale([]byte(k), now, err)
+				if !ok {
+					c.W.Error(replyFor(err))
+					return
 				}
+				rs[j] = getResult{value: e.value(), found: e.found}
 			}
-			p.l1.settle()
 		}
 	}
 	c.W.Array(len(keys))
@@ -238,11 +288,47 @@ func (p *Proxy) mget(c *server.Conn, keys [][]byte) {
 	}
 }
 
-// forward sends a command upstream and relays the reply.
-func (p *Proxy) forward(c *server.Conn, spec *command.Spec, args [][]byte) {
+// mgetMissing reads the keys an MGET missed in one guarded round trip and
+// fills the L1 with them.
+func (p *Proxy) mgetMissing(c *server.Conn, missing []string, gens []uint64) ([]getResult, error) {
+	done, err := p.guard.admit(c.Context(), c.RemoteAddr())
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(c.Context(), p.cfg.UpstreamTimeout)
 	defer cancel()
-	p.up.do(ctx, &c.W, args, statusReply(spec, args))
+	sent := p.clock.Now() // TTLs count from before the request
+	rs, err := p.up.get(ctx, true, missing...)
+	done(err)
+	if err != nil {
+		if !isReply(err) {
+			p.metrics.upstreamErrors.Inc()
+		}
+		return nil, err
+	}
+	if p.l1 != nil {
+		delta := p.clock.Now().Sub(sent)
+		for j, r := range rs {
+			if !r.wrongType {
+				p.l1.fill(missing[j], r.value, r.found, r.ttl, sent.UnixNano(), delta, gens[j])
+			}
+		}
+		p.l1.settle()
+	}
+	return rs, nil
+}
+
+// forward sends a command upstream, through the guard, and relays the
+// reply.
+func (p *Proxy) forward(c *server.Conn, spec *command.Spec, args [][]byte) {
+	done, err := p.guard.admit(c.Context(), c.RemoteAddr())
+	if err != nil {
+		c.W.Error(replyFor(err))
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Context(), p.cfg.UpstreamTimeout)
+	defer cancel()
+	done(p.up.do(ctx, &c.W, args, statusReply(spec, args)))
 }
 
 // invalidate drops the keys a write touched from the L1 and detaches them
@@ -251,27 +337,12 @@ func (p *Proxy) invalidate(spec *command.Spec, args [][]byte) {
 	if p.l1 == nil && p.flights.InFlight() == 0 {
 		return
 	}
-	forEachKey(spec, args, func(k []byte) {
+	spec.ForEachKey(args, func(k []byte) {
 		if p.l1 != nil {
 			p.l1.invalidate(k)
 		}
 		p.flights.Forget(string(k))
 	})
-}
-
-// forEachKey calls fn for each key argument, by the command's key positions.
-func forEachKey(spec *command.Spec, args [][]byte, fn func([]byte)) {
-	if spec.FirstKey <= 0 {
-		return
-	}
-	last := spec.LastKey
-	if last < 0 {
-		last = len(args) + last
-	}
-	step := max(spec.Step, 1)
-	for i := spec.FirstKey; i <= last && i < len(args); i += step {
-		fn(args[i])
-	}
 }
 
 // statusReply reports whether a forwarded command's string reply is a
@@ -297,8 +368,11 @@ func replyFor(err error) string {
 		return "ERR corral: request canceled"
 	}
 	var rerr interface{ RedisError() }
-	if errors.As(err, &rerr) {
+	switch {
+	case errors.As(err, &rerr):
 		return err.Error()
+	case errors.Is(err, shed.ErrOverloaded), errors.Is(err, shed.ErrRateLimited), errors.Is(err, shed.ErrOpen):
+		return shed.Reply(err)
 	}
 	return errorReply(err)
 }

@@ -66,7 +66,9 @@ func (u *upstream) get(ctx context.Context, forMGet bool, keys ...string) ([]get
 		// A per-command Redis error (WRONGTYPE, say) is reported by its
 		// command; anything else failed the round trip.
 		var rerr redis.Error
-		if !errors.As(err, &rerr) {
+		if !errors.As(err, &rerr) || !anyFailed(gets, ttls, after) {
+			// An error reply no command carries (WRONGPASS while the
+			// pool set up the connection) failed the whole round trip.
 			return nil, u.wrap(err)
 		}
 	}
@@ -85,10 +87,34 @@ func (u *upstream) get(ctx context.Context, forMGet bool, keys ...string) ([]get
 			return nil, gerr
 		}
 		if out[i].found {
-			out[i].ttl = minTTL(ttlOf(ttls[i]), ttlOf(after[i]))
+			before := ttlOf(ttls[i])
+			if ttls[i].Val() == -2 {
+				// Missing before the GET, which found it: a read-through
+				// store loaded it, and the PTTL after is its TTL.
+				before = -1
+			}
+			out[i].ttl = minTTL(before, ttlOf(after[i]))
 		}
 	}
 	return out, nil
+}
+
+// anyFailed reports whether any of the pipelined commands got an error
+// (a nil reply counts as none).
+func anyFailed(gets []*redis.StringCmd, ttls ...[]*redis.DurationCmd) bool {
+	for _, c := range gets {
+		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return true
+		}
+	}
+	for _, cs := range ttls {
+		for _, c := range cs {
+			if c.Err() != nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // ttlOf turns a PTTL reply into a TTL: negative for none (-1), zero when
@@ -119,8 +145,9 @@ func minTTL(a, b time.Duration) time.Duration {
 
 // do forwards one command and writes its reply to w. status marks
 // commands whose string reply is a simple string (+OK, TYPE's) rather than
-// a bulk string; go-redis does not tell them apart.
-func (u *upstream) do(ctx context.Context, w *resp.Writer, args [][]byte, status bool) {
+// a bulk string; go-redis does not tell them apart. It returns the
+// transport error, nil when the upstream answered (even with an error).
+func (u *upstream) do(ctx context.Context, w *resp.Writer, args [][]byte, status bool) error {
 	iargs := make([]any, len(args))
 	for i, a := range args {
 		iargs[i] = a
@@ -133,12 +160,15 @@ func (u *upstream) do(ctx context.Context, w *resp.Writer, args [][]byte, status
 		var rerr redis.Error
 		if errors.As(err, &rerr) {
 			w.Error(rerr.Error())
-			return
+			return nil
 		}
-		w.Error(errorReply(u.wrap(err)))
+		err = u.wrap(err)
+		w.Error(errorReply(err))
+		return err
 	default:
 		writeValue(w, v, status)
 	}
+	return nil
 }
 
 // wrap names the upstream in a transport error.

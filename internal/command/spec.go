@@ -46,6 +46,22 @@ type Spec struct {
 	docs3  string   // raw COMMAND DOCS value, RESP3
 }
 
+// ForEachKey calls fn with each key argument of args, a call of s, by
+// Redis's legacy key positions.
+func (s *Spec) ForEachKey(args [][]byte, fn func(key []byte)) {
+	if s.FirstKey <= 0 {
+		return
+	}
+	last := s.LastKey
+	if last < 0 {
+		last = len(args) + last
+	}
+	step := max(s.Step, 1)
+	for i := s.FirstKey; i <= last && i < len(args); i += step {
+		fn(args[i])
+	}
+}
+
 // NumIDs is one more than the largest ID, for arrays indexed by ID.
 const NumIDs = int(numIDs)
 

@@ -282,3 +282,34 @@ func TestArityOK(t *testing.T) {
 		}
 	}
 }
+
+func TestForEachKey(t *testing.T) {
+	args := func(s ...string) [][]byte {
+		out := make([][]byte, len(s))
+		for i, a := range s {
+			out[i] = []byte(a)
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		id   ID
+		args [][]byte
+		want []string
+	}{
+		{"get", Get, args("GET", "k"), []string{"k"}},
+		{"mset pairs", MSet, args("MSET", "a", "1", "b", "2"), []string{"a", "b"}},
+		{"del all", Del, args("DEL", "a", "b", "c"), []string{"a", "b", "c"}},
+		{"set value is not a key", Set, args("SET", "k", "v", "EX", "1"), []string{"k"}},
+		{"no keys", Ping, args("PING"), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			ByID(tt.id).ForEachKey(tt.args, func(k []byte) { got = append(got, string(k)) })
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Fatalf("keys %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,98 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/redis/go-redis/v9"
+
+	"corral/internal/clock"
+	"corral/shed"
+)
+
+// guard stands in front of every upstream round trip: the rate limits and
+// the adaptive admission limiter shed load, and the breaker fails fast
+// while the upstream is failing. L1 hits never pass through it.
+type guard struct {
+	adm *shed.Admission
+	brk *shed.Breaker
+}
+
+// newGuard builds the upstream's admission and breaker from cfg.
+func newGuard(cfg Config, addr string, clk clock.Clock, lg *slog.Logger) (guard, error) {
+	acfg := cfg.Admission
+	if acfg.Name == "" {
+		acfg.Name = "upstream"
+	}
+	if acfg.Clock == nil {
+		acfg.Clock = clk
+	}
+	if acfg.Registerer == nil {
+		acfg.Registerer = cfg.Registerer
+	}
+	adm, err := shed.New(acfg)
+	if err != nil {
+		return guard{}, fmt.Errorf("proxy: %w", err)
+	}
+	bcfg := cfg.Breaker
+	if bcfg.Target == "" {
+		bcfg.Target = "upstream " + addr
+	}
+	if bcfg.Clock == nil {
+		bcfg.Clock = clk
+	}
+	if bcfg.Logger == nil {
+		bcfg.Logger = lg
+	}
+	if bcfg.Registerer == nil {
+		bcfg.Registerer = cfg.Registerer
+	}
+	brk, err := shed.NewBreaker(bcfg)
+	if err != nil {
+		return guard{}, fmt.Errorf("proxy: %w", err)
+	}
+	return guard{adm: adm, brk: brk}, nil
+}
+
+// admit asks for an upstream round trip on behalf of client. On success,
+// the caller must call done with the round trip's error exactly once.
+func (g *guard) admit(ctx context.Context, client string) (done func(err error), err error) {
+	ticket, err := g.adm.Admit(ctx, client)
+	if err != nil {
+		return nil, err
+	}
+	brkDone, err := g.brk.Allow()
+	if err != nil {
+		ticket.Release(shed.Ignored)
+		return nil, err
+	}
+	return func(err error) {
+		if isReply(err) {
+			err = nil // the upstream answered: not a failure of the target
+		}
+		brkDone(err)
+		ticket.Release(shed.OutcomeOf(err))
+	}, nil
+}
+
+// isReply reports whether err is an error reply from the upstream (or a
+// nil reply), as opposed to a failed round trip.
+func isReply(err error) bool {
+	var rerr redis.Error
+	return errors.Is(err, redis.Nil) || errors.As(err, &rerr)
+}
+
+// staleReason names why a read was answered stale, for
+// corral_stale_served_total.
+func staleReason(err error) string {
+	switch {
+	case errors.Is(err, shed.ErrOverloaded), errors.Is(err, shed.ErrRateLimited):
+		return "shed"
+	case errors.Is(err, shed.ErrOpen):
+		return "breaker"
+	default:
+		return "error"
+	}
+}
