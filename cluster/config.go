@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -9,6 +10,8 @@ import (
 	"corral/cluster/engine"
 	"corral/internal/clock"
 	"corral/internal/server"
+	"corral/shed"
+	"corral/xfetch"
 )
 
 // Config configures a store node.
@@ -19,6 +22,34 @@ type Config struct {
 	// Engine configures the storage engine (partitions, expiry, tombstones).
 	// Its Clock and Logger default to the store's.
 	Engine engine.Config
+	// Origin is the read-through origin: a GET or MGET of a key the store
+	// does not hold loads it from there, one load per key at a time.
+	// Nil (the default) disables read-through.
+	Origin Loader
+	// OriginName names the origin in errors, logs and metric labels; it
+	// must carry no secret. Default "origin".
+	OriginName string
+	// Defenses are the stampede defenses of read-through: XFetch's beta
+	// for early refreshes, the jitter of the TTLs the store chooses, and
+	// the stale-while-revalidate and stale-if-error windows.
+	Defenses xfetch.Config
+	// JitterClientTTL spreads TTLs that clients give (SET EX, EXPIRE, ...)
+	// by Defenses.Jitter too. Default false: they stay exact.
+	JitterClientTTL bool
+	// Rand draws the random numbers of XFetch, jitter and retry backoff;
+	// nil means math/rand/v2's. It must be safe for concurrent use.
+	Rand xfetch.Rand
+	// Admission sheds origin loads: an adaptive concurrency limit with a
+	// bounded queue wait and optional rate limits. Its Name defaults to
+	// OriginName, its Clock and Registerer to the store's.
+	Admission shed.Config
+	// Breaker guards the origin: while it is open, reads are served stale
+	// or fail fast. Its Target defaults to OriginName, its Clock, Logger
+	// and Registerer to the store's.
+	Breaker shed.BreakerConfig
+	// LoadedMaxBytes bounds the memory of what read-through remembers
+	// beside the engine: stale copies and negative entries. Default 64mb.
+	LoadedMaxBytes int64
 	// AllowFlush accepts FLUSHALL and FLUSHDB. Default false: they are
 	// refused with an error naming the flag.
 	AllowFlush bool
@@ -35,11 +66,22 @@ func DefaultConfig() Config {
 	scfg := server.DefaultConfig()
 	scfg.Addr = ":7379"
 	scfg.Role = "store"
-	return Config{Server: scfg, Engine: engine.DefaultConfig()}
+	return Config{
+		Server:         scfg,
+		Engine:         engine.DefaultConfig(),
+		Defenses:       xfetch.DefaultConfig(),
+		Admission:      shed.DefaultConfig(),
+		Breaker:        shed.DefaultBreakerConfig(),
+		LoadedMaxBytes: 64 << 20,
+	}
 }
 
 // Validate reports every problem with the configuration at once.
 func (c Config) Validate() error {
 	scfg := c.Server
-	return errors.Join(scfg.Validate(), c.Engine.Validate())
+	errs := []error{scfg.Validate(), c.Engine.Validate(), c.Defenses.Validate(), c.Admission.Validate(), c.Breaker.Validate()}
+	if c.Origin != nil && c.LoadedMaxBytes < 1<<20 {
+		errs = append(errs, fmt.Errorf("cluster: --stale-max-bytes %d must be at least 1mb", c.LoadedMaxBytes))
+	}
+	return errors.Join(errs...)
 }

@@ -17,6 +17,7 @@ func (s *Store) execExpire(w *resp.Writer, args [][]byte, nowMs, unitMs int64, a
 		replyErr(w, err)
 		return
 	}
+	at = s.clientDeadline(at, nowMs)
 	done := false
 	s.eng.Update(args[1], nowMs, func(cur engine.Record, exists bool) (engine.Record, engine.Op) {
 		if !exists || !cond.Allows(cur.ExpireAt != 0, cur.ExpireAt, at) {

@@ -42,7 +42,7 @@ func (s *Store) execSet(w *resp.Writer, args [][]byte, nowMs int64) {
 			return cur, engine.OpNone
 		}
 		stored = true
-		next := engine.Record{Value: val, ExpireAt: a.ExpireAtMs}
+		next := engine.Record{Value: val, ExpireAt: s.clientDeadline(a.ExpireAtMs, nowMs)}
 		if a.KeepTTL {
 			next.ExpireAt = cur.ExpireAt
 		}
@@ -89,6 +89,7 @@ func (s *Store) execSetEx(w *resp.Writer, args [][]byte, nowMs, unitMs int64) {
 		replyErr(w, err)
 		return
 	}
+	at = s.clientDeadline(at, nowMs)
 	s.put(args[1], clone(args[3]), at, nowMs)
 	w.OK()
 }
@@ -156,7 +157,7 @@ func (s *Store) execGetEx(w *resp.Writer, args [][]byte, nowMs int64) {
 		case a.HasExpire && a.ExpireAtMs <= nowMs:
 			return cur, engine.OpDelete
 		case a.HasExpire:
-			return engine.Record{Value: cur.Value, ExpireAt: a.ExpireAtMs}, engine.OpPut
+			return engine.Record{Value: cur.Value, ExpireAt: s.clientDeadline(a.ExpireAtMs, nowMs)}, engine.OpPut
 		case cur.ExpireAt != 0: // PERSIST on a key with a TTL
 			return engine.Record{Value: cur.Value}, engine.OpPut
 		default:

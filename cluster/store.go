@@ -17,6 +17,7 @@ import (
 	"corral/internal/command"
 	"corral/internal/resp"
 	"corral/internal/server"
+	"corral/xfetch"
 )
 
 // Store is a store node. Create it with New and run it with Run.
@@ -26,6 +27,8 @@ type Store struct {
 	log   *slog.Logger
 	eng   *engine.Engine
 	srv   *server.Server
+	rt    *readThrough // nil without an origin
+	rand  xfetch.Rand
 }
 
 // New validates cfg and builds a Store.
@@ -37,7 +40,7 @@ func New(cfg Config) (*Store, error) {
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{cfg: cfg, clock: clock.Or(cfg.Clock), log: lg.With("component", "store")}
+	s := &Store{cfg: cfg, clock: clock.Or(cfg.Clock), log: lg.With("component", "store"), rand: cfg.Rand.Or()}
 
 	ecfg := cfg.Engine
 	if ecfg.Clock == nil {
@@ -51,6 +54,9 @@ func New(cfg Config) (*Store, error) {
 		return nil, err
 	}
 	newMetrics(cfg.Registerer, s.eng, s.clock)
+	if s.rt, err = newReadThrough(cfg, s.eng, s.clock, lg); err != nil {
+		return nil, err
+	}
 
 	scfg := cfg.Server
 	scfg.Role = "store"
@@ -84,6 +90,9 @@ func (s *Store) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.eng.Run(ctx) })
 	g.Go(func() error { return s.srv.Run(ctx) })
+	if s.rt != nil {
+		g.Go(func() error { return s.rt.run(ctx) })
+	}
 	return g.Wait()
 }
 
@@ -93,12 +102,39 @@ func (s *Store) Exec(c *server.Conn, spec *command.Spec, args [][]byte) {
 		c.W.Error("ERR " + strings.ToUpper(spec.Name) + " is disabled on corral; start it with --allow-flush to accept it")
 		return
 	}
+	if s.rt != nil {
+		switch {
+		case spec.ID == command.Get:
+			s.serveGet(c, args[1])
+			return
+		case spec.ID == command.MGet:
+			s.serveMGet(c, args[1:])
+			return
+		case spec.ID == command.FlushAll || spec.ID == command.FlushDB:
+			s.rt.flush()
+		case spec.HasFlag(command.Write):
+			// Before the write: a reader after it must not get a stale
+			// copy of what the write replaced.
+			spec.ForEachKey(args, s.rt.invalidate)
+		}
+	}
 	s.exec(&c.W, spec, args, c.Now())
 }
 
 // exec runs one data command against the engine at time now.
 func (s *Store) exec(w *resp.Writer, spec *command.Spec, args [][]byte, now time.Time) {
 	s.execData(w, spec, args, now.UnixMilli())
+}
+
+// clientDeadline returns the deadline a client asked for (unix ms, 0 for
+// none), spread by the TTL jitter when the store jitters client TTLs.
+// Deadlines already past stay as they are: they delete the key.
+func (s *Store) clientDeadline(at, nowMs int64) int64 {
+	if !s.cfg.JitterClientTTL || at <= nowMs {
+		return at
+	}
+	ttl := time.Duration(at-nowMs) * time.Millisecond
+	return nowMs + xfetch.Jitter(ttl, s.cfg.Defenses.Jitter, s.rand()).Milliseconds()
 }
 
 // InfoSections implements server.Handler: keyspace and memory.

@@ -1,0 +1,375 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+
+	"corral/cluster/engine"
+	"corral/cluster/hlc"
+	"corral/collapse"
+	"corral/internal/clock"
+	"corral/origin"
+	"corral/shed"
+	"corral/xfetch"
+)
+
+// Loader loads a key from the application's origin; *origin.Origin is one.
+// It must be safe for concurrent use and bound its own run time.
+type Loader interface {
+	Load(ctx context.Context, key string) (origin.Result, error)
+}
+
+// Retry backoff after a failed refresh: full jitter, from retryBase up to
+// retryMax.
+const (
+	retryBase = 100 * time.Millisecond
+	retryMax  = 10 * time.Second
+)
+
+// readThrough answers GET misses from the origin, one load per key at a
+// time however many clients ask, and keeps hot keys fresh: XFetch refreshes
+// them early, stale-while-revalidate serves an expired value while one
+// background refresh runs, and stale-if-error serves it while the origin
+// fails. Admission (shed) and a breaker stand in front of every load.
+//
+// All methods are safe for concurrent use.
+type readThrough struct {
+	eng     *engine.Engine
+	clock   clock.Clock
+	log     *slog.Logger
+	loader  Loader
+	target  string // the origin, for errors and metrics
+	policy  xfetch.Config
+	rand    xfetch.Rand
+	table   *loadedTable
+	flights *collapse.Group[loadResult]
+	adm     *shed.Admission
+	brk     *shed.Breaker
+	m       *rtMetrics
+
+	// Client writes and loads race: each load takes its key's stripe
+	// generation when it starts, and stores nothing if a write bumped it
+	// since (a DEL leaves no record for the load to see).
+	locks [writeStripes]sync.Mutex // serializes stores against invalidations per stripe
+	gens  [writeStripes]uint64     // guarded by locks; bumped by every client write
+}
+
+// writeStripes is the number of write-generation stripes.
+const writeStripes = 1024
+
+func writeStripe(key []byte) int { return int(xxhash.Sum64(key) % writeStripes) }
+
+// generation returns key's write generation; pass it to store.
+func (rt *readThrough) generation(key []byte) uint64 {
+	i := writeStripe(key)
+	rt.locks[i].Lock()
+	defer rt.locks[i].Unlock()
+	return rt.gens[i]
+}
+
+// loadResult is what a load hands to the readers waiting on it.
+type loadResult struct {
+	value []byte
+	found bool
+}
+
+// originError is a failed origin load, as the client sees it.
+type originError struct{ err error }
+
+func (e *originError) Error() string { return e.err.Error() }
+func (e *originError) Unwrap() error { return e.err }
+
+// get answers GET key at now: from the engine, from the loaded table
+// (negative or stale), or from a load it starts or joins. client is the
+// requester's address, for the per-client rate limit.
+func (rt *readThrough) get(ctx context.Context, key []byte, client string, now time.Time) (loadResult, error) {
+	nowMs := now.UnixMilli()
+	if rec, ok := rt.eng.Get(key, nowMs); ok {
+		rt.maybeEarly(key, rec, now)
+		return loadResult{rec.Value, true}, nil
+	}
+	e, had := rt.table.get(key)
+	if had {
+		age := nowMs - e.freshUntil
+		switch {
+		case age < 0 && !e.found:
+			return loadResult{}, nil // a fresh negative entry
+		case age >= 0 && (age < rt.policy.StaleWhileRevalidate.Milliseconds() ||
+			e.failures > 0 && age < rt.policy.StaleIfError.Milliseconds()):
+			reason := "revalidate"
+			if e.failures > 0 {
+				reason = "error"
+			}
+			if nowMs >= e.retryAt {
+				rt.refresh(ctx, key, client, 0)
+			}
+			rt.m.stale(reason)
+			return loadResult{e.value, e.found}, nil
+		}
+	}
+	k := string(key)
+	r, _, err := rt.flights.Do(ctx, k, func(ctx context.Context) (loadResult, error) {
+		return rt.load(ctx, k, client, 0)
+	})
+	if err == nil {
+		return r, nil
+	}
+	if had && e.keepUntil > nowMs && nowMs-e.freshUntil < rt.policy.StaleIfError.Milliseconds() && !errors.Is(err, context.Canceled) {
+		rt.m.stale("error")
+		return loadResult{e.value, e.found}, nil
+	}
+	return loadResult{}, err
+}
+
+// maybeEarly starts a background refresh of a record this store loaded
+// when XFetch says a reader at now should.
+func (rt *readThrough) maybeEarly(key []byte, rec engine.Record, now time.Time) {
+	if rt.policy.Beta <= 0 || rec.ExpireAt == 0 {
+		return
+	}
+	e, ok := rt.table.get(key)
+	if !ok || e.version != rec.Version || e.delta <= 0 {
+		return
+	}
+	expiry := time.UnixMilli(rec.ExpireAt)
+	if expiry.Sub(now) > xfetch.Horizon(e.delta, rt.policy.Beta) || now.UnixMilli() < e.retryAt {
+		return
+	}
+	if xfetch.ShouldRefresh(now, expiry, e.delta, rt.policy.Beta, 1-rt.rand()) {
+		if rt.refresh(context.Background(), key, "", rec.Version) {
+			rt.m.earlyRefresh.Inc()
+		}
+	}
+}
+
+// refresh starts one background load of key unless one is running, and
+// reports whether it started. base is the Version of the record being
+// refreshed (0 for none): a write since then wins over the load.
+func (rt *readThrough) refresh(ctx context.Context, key []byte, client string, base hlc.Timestamp) bool {
+	k := string(key)
+	return rt.flights.TryGo(ctx, k, func(ctx context.Context) (loadResult, error) {
+		return rt.load(ctx, k, client, base)
+	})
+}
+
+// load fetches key from the origin through the rate limits, the admission
+// limiter and the breaker, stores what the origin said, and returns it.
+// It runs as a collapsed flight.
+func (rt *readThrough) load(ctx context.Context, key, client string, base hlc.Timestamp) (loadResult, error) {
+	gen := rt.generation([]byte(key))
+	ticket, err := rt.adm.Admit(ctx, client)
+	if err != nil {
+		return loadResult{}, err
+	}
+	done, err := rt.brk.Allow()
+	if err != nil {
+		ticket.Release(shed.Ignored)
+		rt.m.fetch("rejected")
+		return loadResult{}, err
+	}
+	start := rt.clock.Now()
+	res, err := rt.call(ctx, key)
+	end := rt.clock.Now()
+	done(err)
+	ticket.Release(shed.OutcomeOf(err))
+	if err != nil {
+		rt.m.fetch("error")
+		rt.table.failed([]byte(key), func(failures int) int64 {
+			return end.Add(xfetch.Backoff(failures-1, retryBase, retryMax, rt.rand())).UnixMilli()
+		})
+		rt.log.Debug("origin load failed", "key", key, "err", err)
+		return loadResult{}, &originError{err}
+	}
+	return rt.store(key, res, base, gen, end, end.Sub(start)), nil
+}
+
+// call runs the loader, turning a panic into an error so that the
+// admission slot and the breaker probe it holds are always given back.
+func (rt *readThrough) call(ctx context.Context, key string) (res origin.Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("cluster: origin loader panicked: %v", r)
+		}
+	}()
+	return rt.loader.Load(ctx, key)
+}
+
+// store keeps what a load returned at now: a value in the engine with its
+// jittered TTL and in the loaded table, a negative answer in the table
+// only. A write that reached the key during the load (the write
+// generation moved from gen) wins: the load keeps nothing, and when the
+// write left a value, that value is returned instead.
+func (rt *readThrough) store(key string, res origin.Result, base hlc.Timestamp, gen uint64, now time.Time, delta time.Duration) loadResult {
+	nowMs := now.UnixMilli()
+	i := writeStripe([]byte(key))
+	rt.locks[i].Lock()
+	defer rt.locks[i].Unlock()
+	if rt.gens[i] != gen {
+		rt.m.fetch("ok")
+		if rec, ok := rt.eng.Get([]byte(key), nowMs); ok {
+			return loadResult{rec.Value, true}
+		}
+		return loadResult{res.Value, res.Found}
+	}
+	switch {
+	case res.NoStore:
+		rt.m.fetch("ok")
+		rt.table.del([]byte(key))
+		return loadResult{res.Value, res.Found}
+	case !res.Found:
+		rt.m.fetch("negative")
+		if base != 0 { // the origin dropped a key we hold
+			rt.eng.Update([]byte(key), nowMs, func(cur engine.Record, exists bool) (engine.Record, engine.Op) {
+				if exists && cur.Version == base {
+					return cur, engine.OpDelete
+				}
+				return cur, engine.OpNone
+			})
+		}
+		fresh := nowMs + rt.jitter(res.TTL).Milliseconds()
+		rt.table.put(key, loaded{freshUntil: fresh, keepUntil: fresh + rt.policy.StaleWhileRevalidate.Milliseconds(), delta: delta})
+		return loadResult{}
+	}
+	rt.m.fetch("ok")
+	fresh := nowMs + max(rt.jitter(res.TTL).Milliseconds(), 1)
+	var cur engine.Record
+	wrote := false
+	rec := rt.eng.Update([]byte(key), nowMs, func(c engine.Record, exists bool) (engine.Record, engine.Op) {
+		if exists && c.Version != base {
+			cur = c
+			return c, engine.OpNone
+		}
+		wrote = true
+		return engine.Record{Value: res.Value, ExpireAt: fresh}, engine.OpPut
+	})
+	if !wrote {
+		return loadResult{cur.Value, true}
+	}
+	keep := fresh + max(rt.policy.StaleWhileRevalidate, rt.policy.StaleIfError).Milliseconds()
+	rt.table.put(key, loaded{value: res.Value, found: true, version: rec.Version, freshUntil: fresh, keepUntil: keep, delta: delta})
+	return loadResult{res.Value, true}
+}
+
+// jitter spreads a TTL the tier chose.
+func (rt *readThrough) jitter(ttl time.Duration) time.Duration {
+	return xfetch.Jitter(ttl, rt.policy.Jitter, rt.rand())
+}
+
+// invalidate forgets what the store loaded for key after a client wrote
+// it, and detaches the key from a running load.
+func (rt *readThrough) invalidate(key []byte) {
+	i := writeStripe(key)
+	rt.locks[i].Lock()
+	rt.gens[i]++
+	rt.table.del(key)
+	rt.locks[i].Unlock()
+	rt.flights.Forget(string(key))
+}
+
+// flush forgets every loaded entry (FLUSHALL).
+func (rt *readThrough) flush() {
+	for i := range rt.locks {
+		rt.locks[i].Lock()
+		rt.gens[i]++
+	}
+	rt.table.clear()
+	for i := range rt.locks {
+		rt.locks[i].Unlock()
+	}
+	rt.flights.ForgetAll()
+}
+
+// run drops expired stale copies every second until ctx is done.
+func (rt *readThrough) run(ctx context.Context) error {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			rt.table.sweep(rt.clock.Now().UnixMilli())
+		}
+	}
+}
+
+// replyFor turns a failed read-through into the client's error text; it
+// says what failed.
+func replyFor(err error) string {
+	var oe *originError
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "ERR corral: request canceled"
+	case errors.As(err, &oe) && errors.Is(err, context.DeadlineExceeded):
+		return "ORIGIN timeout: " + oe.Error()
+	case errors.As(err, &oe):
+		return "ORIGIN unavailable: " + oe.Error()
+	}
+	if r := shed.Reply(err); r != "" {
+		return r
+	}
+	return "ERR corral: " + err.Error()
+}
+
+// newReadThrough builds the read-through of a store from cfg, or returns
+// nil when cfg has no Origin.
+func newReadThrough(cfg Config, eng *engine.Engine, clk clock.Clock, lg *slog.Logger) (*readThrough, error) {
+	if cfg.Origin == nil {
+		return nil, nil
+	}
+	target := cfg.OriginName
+	if target == "" {
+		target = "origin"
+	}
+	acfg := cfg.Admission
+	if acfg.Name == "" {
+		acfg.Name = target
+	}
+	if acfg.Clock == nil {
+		acfg.Clock = clk
+	}
+	if acfg.Registerer == nil {
+		acfg.Registerer = cfg.Registerer
+	}
+	adm, err := shed.New(acfg)
+	if err != nil {
+		return nil, err
+	}
+	bcfg := cfg.Breaker
+	if bcfg.Target == "" {
+		bcfg.Target = target
+	}
+	if bcfg.Clock == nil {
+		bcfg.Clock = clk
+	}
+	if bcfg.Logger == nil {
+		bcfg.Logger = lg
+	}
+	if bcfg.Registerer == nil {
+		bcfg.Registerer = cfg.Registerer
+	}
+	brk, err := shed.NewBreaker(bcfg)
+	if err != nil {
+		return nil, err
+	}
+	return &readThrough{
+		eng:     eng,
+		clock:   clk,
+		log:     lg.With("component", "readthrough"),
+		loader:  cfg.Origin,
+		target:  target,
+		policy:  cfg.Defenses,
+		rand:    cfg.Rand.Or(),
+		table:   newLoadedTable(cfg.LoadedMaxBytes),
+		flights: collapse.New[loadResult](collapse.Config{Registerer: cfg.Registerer, Name: "store"}),
+		adm:     adm,
+		brk:     brk,
+		m:       newRTMetrics(cfg.Registerer),
+	}, nil
+}
