@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,6 +45,13 @@ func TestCommandLineErrorsExit2(t *testing.T) {
 		{"bad log format", []string{"store", "--log-format", "xml"}, env(), "--log-format"},
 		{"invalid config", []string{"store", "--maxclients", "0"}, env(), "maxclients"},
 		{"stray argument", []string{"store", "extra"}, env(), `unexpected argument "extra"`},
+		{"bad origin scheme", []string{"store", "--origin", "ftp://x/{key}"}, env(), "--origin"},
+		{"origin without key", []string{"dev", "--origin", "http://127.0.0.1:1/v"}, env(), "{key}"},
+		{"negative beta", []string{"store", "--xfetch-beta", "-1"}, env(), "--xfetch-beta"},
+		{"negative stale window", []string{"proxy", "--upstream", "redis://127.0.0.1:1", "--stale-if-error", "-1s"}, env(), "--stale-if-error"},
+		{"bad jitter env", []string{"dev"}, env("CORRAL_TTL_JITTER", "much"), "CORRAL_TTL_JITTER"},
+		{"bad breaker ratio", []string{"store", "--breaker-failure-ratio", "2"}, env(), "--breaker-failure-ratio"},
+		{"negative max inflight", []string{"dev", "--max-inflight", "-1"}, env(), "--max-inflight"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,5 +172,64 @@ func TestDevServesAndShutsDown(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "redis-cli -p "+strconv.Itoa(port)) {
 		t.Fatalf("dev did not print how to connect: %q", out.String())
+	}
+}
+
+// TestDevReadsThroughToOrigin runs `corral dev --origin` in-process: a GET
+// miss loads from the HTTP origin, and the defense flags reach both roles
+// (the store's origin breaker and the proxy's upstream breaker are both
+// exported).
+func TestDevReadsThroughToOrigin(t *testing.T) {
+	var loads atomic.Int32
+	org := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		loads.Add(1)
+		if r.URL.Path == "/v/missing" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "max-age=60")
+		io.WriteString(w, "from-origin:"+strings.TrimPrefix(r.URL.Path, "/v/"))
+	}))
+	defer org.Close()
+	port, adminPort := testkit.FreePort(t), testkit.FreePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"dev", "--listen", "127.0.0.1:" + strconv.Itoa(port),
+			"--admin", "127.0.0.1:" + strconv.Itoa(adminPort), "--log-level", "warn",
+			"--origin", org.URL + "/v/{key}", "--xfetch-beta", "2", "--max-inflight", "32"},
+			env(), &bytes.Buffer{}, &bytes.Buffer{})
+	}()
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port)})
+	defer client.Close()
+	testkit.Eventually(t, func() bool { return client.Ping(ctx).Err() == nil }, 10*time.Second, "corral dev never answered PING")
+	if v, err := client.Get(ctx, "user:1").Result(); err != nil || v != "from-origin:user:1" {
+		t.Fatalf("GET user:1 = %q, %v; want the origin's value", v, err)
+	}
+	if err := client.Get(ctx, "missing").Err(); err != redis.Nil {
+		t.Fatalf("GET of a key the origin 404s = %v, want nil", err)
+	}
+	if ttl := client.TTL(ctx, "user:1").Val(); ttl < 59*time.Second || ttl > 66*time.Second {
+		t.Fatalf("TTL of the loaded key = %v, want max-age 60s spread by at most 10%%", ttl)
+	}
+	if n := loads.Load(); n != 2 {
+		t.Fatalf("origin loads = %d, want 2", n)
+	}
+	resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(adminPort) + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`corral_origin_fetches_total{result="ok"} 1`, `corral_origin_fetches_total{result="negative"} 1`,
+		`corral_breaker_state{target="origin ` + org.URL + `/v/{key}"} 0`, `corral_shed_limit{target="upstream"}`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("dev returned %v after shutdown", err)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"corral/internal/admin"
 	"corral/internal/resp"
 	"corral/internal/server"
+	"corral/origin"
 	"corral/proxy"
 )
 
@@ -210,8 +211,12 @@ func runProxy(ctx context.Context, args []string, getenv func(string) string, st
 	var c commonFlags
 	var p proxyFlags
 	f := newFlags("proxy", "The client-facing proxy: answers GETs from its L1 cache, collapses misses, forwards the rest upstream.", stderr)
+	var d defenseFlags
 	f.common(&c, ":6379")
 	f.proxyKnobs(&p, true)
+	f.defenses(&d)
+	var negTTL time.Duration
+	f.DurationVar(&negTTL, "negative-ttl", 5*time.Second, "accepted so that proxy and store take the same flags; negative entries are the store's (see corral store --help)")
 	lg, reg, err := setup(f, &c, args, getenv, stderr)
 	if err != nil {
 		return err
@@ -219,7 +224,11 @@ func runProxy(ctx context.Context, args []string, getenv func(string) string, st
 	if p.upstream == "" {
 		return usagef("corral proxy: --upstream is required (for example --upstream redis://127.0.0.1:7379)")
 	}
-	px, err := proxy.New(p.config(&c, lg, reg))
+	pcfg := p.config(&c, lg, reg)
+	if err := d.applyProxy(&pcfg); err != nil {
+		return usagef("corral proxy: %v", err)
+	}
+	px, err := proxy.New(pcfg)
 	if err != nil {
 		return usagef("corral proxy: %v", err)
 	}
@@ -248,13 +257,23 @@ func runStore(ctx context.Context, args []string, getenv func(string) string, st
 	var c commonFlags
 	var s storeFlags
 	f := newFlags("store", "A store node: partitioned in-memory data with TTLs, versions and tombstones.", stderr)
+	var d defenseFlags
+	var o originFlags
 	f.common(&c, ":7379")
 	f.storeKnobs(&s)
+	f.defenses(&d)
+	f.originKnobs(&o)
 	lg, reg, err := setup(f, &c, args, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	st, err := cluster.New(s.config(&c, c.serverConfig("store"), lg, reg))
+	scfg := s.config(&c, c.serverConfig("store"), lg, reg)
+	org, err := o.applyStore(&scfg, &d)
+	if err != nil {
+		return usagef("corral store: %v", err)
+	}
+	defer closeOrigin(org)
+	st, err := cluster.New(scfg)
 	if err != nil {
 		return usagef("corral store: %v", err)
 	}
@@ -269,6 +288,10 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	f.common(&c, ":6379")
 	f.proxyKnobs(&p, false)
 	f.storeKnobs(&s)
+	var d defenseFlags
+	var o originFlags
+	f.defenses(&d)
+	f.originKnobs(&o)
 	lg, reg, err := setup(f, &c, args, getenv, stderr)
 	if err != nil {
 		return err
@@ -277,7 +300,13 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	inner.Addr = "127.0.0.1:0"
 	inner.RequirePass = ""
 	inner.MaxClients = max(c.maxclients, 10000)
-	st, err := cluster.New(s.config(&c, inner, lg, reg))
+	scfg := s.config(&c, inner, lg, reg)
+	org, err := o.applyStore(&scfg, &d)
+	if err != nil {
+		return usagef("corral dev: %v", err)
+	}
+	defer closeOrigin(org)
+	st, err := cluster.New(scfg)
 	if err != nil {
 		return usagef("corral dev: %v", err)
 	}
@@ -285,7 +314,11 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	p.upstream = "redis://" + st.Addr()
-	px, err := proxy.New(p.config(&c, lg, reg))
+	pcfg := p.config(&c, lg, reg)
+	if err := d.applyProxy(&pcfg); err != nil {
+		return usagef("corral dev: %v", err)
+	}
+	px, err := proxy.New(pcfg)
 	if err != nil {
 		return usagef("corral dev: %v", err)
 	}
@@ -295,6 +328,13 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	port := px.Addr()[strings.LastIndex(px.Addr(), ":")+1:]
 	fmt.Fprintf(stdout, "corral dev %s: proxy on %s, embedded store on %s\nconnect with:  redis-cli -p %s\n", version, px.Addr(), st.Addr(), port)
 	return runRoles(ctx, &lifecycle{name: "dev", log: lg}, c.admin, reg, st, px)
+}
+
+// closeOrigin releases the origin's connections at exit.
+func closeOrigin(o *origin.Origin) {
+	if o != nil {
+		o.Close()
+	}
 }
 
 // redisLogger routes go-redis's own log lines (pool dial failures and the
