@@ -23,6 +23,7 @@ func TestClientTTLJitter(t *testing.T) {
 		{"GETEX spread", true, []string{"GETEX", "k", "EX", "100"}, ":109000\r\n"},
 		{"past deadline still deletes", true, []string{"EXPIRE", "k", "-1"}, ":-2\r\n"},
 		{"no TTL stays none", true, []string{"SET", "k", "v"}, ":-1\r\n"},
+		{"deadline too far to spread stays exact", true, []string{"EXPIRE", "k", "10000000000"}, ":10000000000000\r\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

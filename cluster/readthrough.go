@@ -53,24 +53,65 @@ type readThrough struct {
 	brk     *shed.Breaker
 	m       *rtMetrics
 
-	// Client writes and loads race: each load takes its key's stripe
-	// generation when it starts, and stores nothing if a write bumped it
-	// since (a DEL leaves no record for the load to see).
-	locks [writeStripes]sync.Mutex // serializes stores against invalidations per stripe
-	gens  [writeStripes]uint64     // guarded by locks; bumped by every client write
+	// A DEL is how applications invalidate a cache after changing the data
+	// behind it, and it must beat a load that read the old data, even when
+	// the key was absent (a DEL of nothing leaves the Version alone). Each
+	// load registers its key here; invalidate bumps the key's generation
+	// and a load whose generation moved stores nothing.
+	locks   [pendStripes]sync.Mutex             // guard pending; held by store across its check and write
+	pending [pendStripes]map[string]*pendingKey // keys with loads running
 }
 
-// writeStripes is the number of write-generation stripes.
-const writeStripes = 1024
+// pendStripes is the number of independently locked pending maps.
+const pendStripes = 64
 
-func writeStripe(key []byte) int { return int(xxhash.Sum64(key) % writeStripes) }
+// pendingKey is one key's running loads and invalidation generation.
+type pendingKey struct {
+	loads int
+	gen   uint64
+}
 
-// generation returns key's write generation; pass it to store.
-func (rt *readThrough) generation(key []byte) uint64 {
-	i := writeStripe(key)
+func pendStripe(key []byte) int { return int(xxhash.Sum64(key) % pendStripes) }
+
+// begin registers a load of key and returns its generation; end must
+// follow.
+func (rt *readThrough) begin(key []byte) uint64 {
+	i := pendStripe(key)
 	rt.locks[i].Lock()
 	defer rt.locks[i].Unlock()
-	return rt.gens[i]
+	pk := rt.pending[i][string(key)]
+	if pk == nil {
+		pk = &pendingKey{}
+		rt.pending[i][string(key)] = pk
+	}
+	pk.loads++
+	return pk.gen
+}
+
+// end unregisters a load of key.
+func (rt *readThrough) end(key []byte) {
+	i := pendStripe(key)
+	rt.locks[i].Lock()
+	defer rt.locks[i].Unlock()
+	if pk := rt.pending[i][string(key)]; pk != nil {
+		if pk.loads--; pk.loads == 0 {
+			delete(rt.pending[i], string(key))
+		}
+	}
+}
+
+// invalidate runs before a client deletes key (DEL, UNLINK, GETDEL): it
+// drops what read-through loaded for it and makes running loads store
+// nothing, so that the next GET reads the origin again.
+func (rt *readThrough) invalidate(key []byte) {
+	i := pendStripe(key)
+	rt.locks[i].Lock()
+	if pk := rt.pending[i][string(key)]; pk != nil {
+		pk.gen++
+	}
+	rt.table.del(key)
+	rt.locks[i].Unlock()
+	rt.flights.Forget(string(key))
 }
 
 // loadResult is what a load hands to the readers waiting on it.
@@ -95,6 +136,10 @@ func (rt *readThrough) get(ctx context.Context, key []byte, client string, now t
 		return loadResult{rec.Value, true}, nil
 	}
 	e, had := rt.table.get(key)
+	// An entry is only good while the engine holds what the load left: the
+	// record it stored (maybe expired since) or, for a negative entry,
+	// the same nothing. Any client write since changed the Version.
+	had = had && rt.eng.Version(key) == e.version
 	if had {
 		age := nowMs - e.freshUntil
 		switch {
@@ -107,7 +152,7 @@ func (rt *readThrough) get(ctx context.Context, key []byte, client string, now t
 				reason = "error"
 			}
 			if nowMs >= e.retryAt {
-				rt.refresh(ctx, key, client, 0)
+				rt.refresh(ctx, key, client)
 			}
 			rt.m.stale(reason)
 			return loadResult{e.value, e.found}, nil
@@ -115,7 +160,7 @@ func (rt *readThrough) get(ctx context.Context, key []byte, client string, now t
 	}
 	k := string(key)
 	r, _, err := rt.flights.Do(ctx, k, func(ctx context.Context) (loadResult, error) {
-		return rt.load(ctx, k, client, 0)
+		return rt.load(ctx, k, client)
 	})
 	if err == nil {
 		return r, nil
@@ -142,27 +187,29 @@ func (rt *readThrough) maybeEarly(key []byte, rec engine.Record, now time.Time) 
 		return
 	}
 	if xfetch.ShouldRefresh(now, expiry, e.delta, rt.policy.Beta, 1-rt.rand()) {
-		if rt.refresh(context.Background(), key, "", rec.Version) {
+		if rt.refresh(context.Background(), key, "") {
 			rt.m.earlyRefresh.Inc()
 		}
 	}
 }
 
 // refresh starts one background load of key unless one is running, and
-// reports whether it started. base is the Version of the record being
-// refreshed (0 for none): a write since then wins over the load.
-func (rt *readThrough) refresh(ctx context.Context, key []byte, client string, base hlc.Timestamp) bool {
+// reports whether it started.
+func (rt *readThrough) refresh(ctx context.Context, key []byte, client string) bool {
 	k := string(key)
 	return rt.flights.TryGo(ctx, k, func(ctx context.Context) (loadResult, error) {
-		return rt.load(ctx, k, client, base)
+		return rt.load(ctx, k, client)
 	})
 }
 
 // load fetches key from the origin through the rate limits, the admission
 // limiter and the breaker, stores what the origin said, and returns it.
-// It runs as a collapsed flight.
-func (rt *readThrough) load(ctx context.Context, key, client string, base hlc.Timestamp) (loadResult, error) {
-	gen := rt.generation([]byte(key))
+// It runs as a collapsed flight. The key's Version when it starts is the
+// base its result is stored against: a client write during the load wins.
+func (rt *readThrough) load(ctx context.Context, key, client string) (loadResult, error) {
+	gen := rt.begin([]byte(key))
+	defer rt.end([]byte(key))
+	base := rt.eng.Version([]byte(key))
 	ticket, err := rt.adm.Admit(ctx, client)
 	if err != nil {
 		return loadResult{}, err
@@ -202,54 +249,46 @@ func (rt *readThrough) call(ctx context.Context, key string) (res origin.Result,
 
 // store keeps what a load returned at now: a value in the engine with its
 // jittered TTL and in the loaded table, a negative answer in the table
-// only. A write that reached the key during the load (the write
-// generation moved from gen) wins: the load keeps nothing, and when the
-// write left a value, that value is returned instead.
+// only. Both happen only if the key's Version is still base: a client
+// write that landed during the load (SET, DEL, EXPIRE, ...) wins, and the
+// value it left, if any, is returned instead.
 func (rt *readThrough) store(key string, res origin.Result, base hlc.Timestamp, gen uint64, now time.Time, delta time.Duration) loadResult {
 	nowMs := now.UnixMilli()
-	i := writeStripe([]byte(key))
+	k := []byte(key)
+	i := pendStripe(k)
 	rt.locks[i].Lock()
 	defer rt.locks[i].Unlock()
-	if rt.gens[i] != gen {
-		rt.m.fetch("ok")
-		if rec, ok := rt.eng.Get([]byte(key), nowMs); ok {
-			return loadResult{rec.Value, true}
-		}
-		return loadResult{res.Value, res.Found}
+	if pk := rt.pending[i][key]; pk != nil && pk.gen != gen {
+		return loadResult{res.Value, res.Found} // deleted during the load: keep nothing
 	}
 	switch {
 	case res.NoStore:
 		rt.m.fetch("ok")
-		rt.table.del([]byte(key))
+		rt.table.del(k)
+		if !res.Found && base != 0 {
+			rt.eng.DeleteIfVersion(k, nowMs, base)
+		}
 		return loadResult{res.Value, res.Found}
 	case !res.Found:
 		rt.m.fetch("negative")
-		if base != 0 { // the origin dropped a key we hold
-			rt.eng.Update([]byte(key), nowMs, func(cur engine.Record, exists bool) (engine.Record, engine.Op) {
-				if exists && cur.Version == base {
-					return cur, engine.OpDelete
-				}
-				return cur, engine.OpNone
-			})
+		if base != 0 && rt.eng.DeleteIfVersion(k, nowMs, base) {
+			base = rt.eng.Version(k) // the origin dropped a key we held
+		}
+		if rt.eng.Version(k) != base {
+			return loadResult{} // a write raced the load; keep nothing
 		}
 		fresh := nowMs + rt.jitter(res.TTL).Milliseconds()
-		rt.table.put(key, loaded{freshUntil: fresh, keepUntil: fresh + rt.policy.StaleWhileRevalidate.Milliseconds(), delta: delta})
+		rt.table.put(key, loaded{version: base, freshUntil: fresh, keepUntil: fresh + rt.policy.StaleWhileRevalidate.Milliseconds(), delta: delta})
 		return loadResult{}
 	}
 	rt.m.fetch("ok")
 	fresh := nowMs + max(rt.jitter(res.TTL).Milliseconds(), 1)
-	var cur engine.Record
-	wrote := false
-	rec := rt.eng.Update([]byte(key), nowMs, func(c engine.Record, exists bool) (engine.Record, engine.Op) {
-		if exists && c.Version != base {
-			cur = c
-			return c, engine.OpNone
+	rec, ok := rt.eng.PutIfVersion(k, nowMs, base, engine.Record{Value: res.Value, ExpireAt: fresh})
+	if !ok {
+		if cur, live := rt.eng.Get(k, nowMs); live {
+			return loadResult{cur.Value, true}
 		}
-		wrote = true
-		return engine.Record{Value: res.Value, ExpireAt: fresh}, engine.OpPut
-	})
-	if !wrote {
-		return loadResult{cur.Value, true}
+		return loadResult{res.Value, true}
 	}
 	keep := fresh + max(rt.policy.StaleWhileRevalidate, rt.policy.StaleIfError).Milliseconds()
 	rt.table.put(key, loaded{value: res.Value, found: true, version: rec.Version, freshUntil: fresh, keepUntil: keep, delta: delta})
@@ -261,22 +300,13 @@ func (rt *readThrough) jitter(ttl time.Duration) time.Duration {
 	return xfetch.Jitter(ttl, rt.policy.Jitter, rt.rand())
 }
 
-// invalidate forgets what the store loaded for key after a client wrote
-// it, and detaches the key from a running load.
-func (rt *readThrough) invalidate(key []byte) {
-	i := writeStripe(key)
-	rt.locks[i].Lock()
-	rt.gens[i]++
-	rt.table.del(key)
-	rt.locks[i].Unlock()
-	rt.flights.Forget(string(key))
-}
-
 // flush forgets every loaded entry (FLUSHALL).
 func (rt *readThrough) flush() {
 	for i := range rt.locks {
 		rt.locks[i].Lock()
-		rt.gens[i]++
+		for _, pk := range rt.pending[i] {
+			pk.gen++
+		}
 	}
 	rt.table.clear()
 	for i := range rt.locks {
@@ -327,38 +357,11 @@ func newReadThrough(cfg Config, eng *engine.Engine, clk clock.Clock, lg *slog.Lo
 	if target == "" {
 		target = "origin"
 	}
-	acfg := cfg.Admission
-	if acfg.Name == "" {
-		acfg.Name = target
-	}
-	if acfg.Clock == nil {
-		acfg.Clock = clk
-	}
-	if acfg.Registerer == nil {
-		acfg.Registerer = cfg.Registerer
-	}
-	adm, err := shed.New(acfg)
+	adm, brk, err := shed.NewGuard(cfg.Admission, cfg.Breaker, shed.Deps{Target: target, Clock: clk, Logger: lg, Registerer: cfg.Registerer})
 	if err != nil {
 		return nil, err
 	}
-	bcfg := cfg.Breaker
-	if bcfg.Target == "" {
-		bcfg.Target = target
-	}
-	if bcfg.Clock == nil {
-		bcfg.Clock = clk
-	}
-	if bcfg.Logger == nil {
-		bcfg.Logger = lg
-	}
-	if bcfg.Registerer == nil {
-		bcfg.Registerer = cfg.Registerer
-	}
-	brk, err := shed.NewBreaker(bcfg)
-	if err != nil {
-		return nil, err
-	}
-	return &readThrough{
+	rt := &readThrough{
 		eng:     eng,
 		clock:   clk,
 		log:     lg.With("component", "readthrough"),
@@ -371,5 +374,9 @@ func newReadThrough(cfg Config, eng *engine.Engine, clk clock.Clock, lg *slog.Lo
 		adm:     adm,
 		brk:     brk,
 		m:       newRTMetrics(cfg.Registerer),
-	}, nil
+	}
+	for i := range rt.pending {
+		rt.pending[i] = make(map[string]*pendingKey)
+	}
+	return rt, nil
 }

@@ -8,7 +8,7 @@ import (
 
 // serveGet answers GET key through the read-through.
 func (s *Store) serveGet(c *server.Conn, key []byte) {
-	r, err := s.rt.get(c.Context(), key, c.RemoteAddr(), c.Now())
+	r, err := s.rt.get(c.Context(), key, c.RemoteHost(), c.Now())
 	switch {
 	case err != nil:
 		c.W.Error(replyFor(err))
@@ -35,7 +35,7 @@ func (s *Store) serveMGet(c *server.Conn, keys [][]byte) {
 			out[i] = loadResult{rec.Value, true}
 			continue
 		}
-		wg.Go(func() { out[i], errs[i] = s.rt.get(c.Context(), k, c.RemoteAddr(), now) })
+		wg.Go(func() { out[i], errs[i] = s.rt.get(c.Context(), k, c.RemoteHost(), now) })
 	}
 	wg.Wait()
 	for _, err := range errs {

@@ -7,6 +7,7 @@ package cluster
 import (
 	"context"
 	"log/slog"
+	"math"
 	"strings"
 	"time"
 
@@ -112,11 +113,12 @@ func (s *Store) Exec(c *server.Conn, spec *command.Spec, args [][]byte) {
 			return
 		case spec.ID == command.FlushAll || spec.ID == command.FlushDB:
 			s.rt.flush()
-		case spec.HasFlag(command.Write):
-			// Before the write: a reader after it must not get a stale
-			// copy of what the write replaced.
+		case spec.ID == command.Del || spec.ID == command.Unlink || spec.ID == command.GetDel:
 			spec.ForEachKey(args, s.rt.invalidate)
 		}
+		// Other writes need nothing here: each one that changes a key
+		// changes its Version, which voids what read-through loaded for
+		// it, and one that changes nothing (SET NX on a held key) keeps it.
 	}
 	s.exec(&c.W, spec, args, c.Now())
 }
@@ -130,8 +132,8 @@ func (s *Store) exec(w *resp.Writer, spec *command.Spec, args [][]byte, now time
 // none), spread by the TTL jitter when the store jitters client TTLs.
 // Deadlines already past stay as they are: they delete the key.
 func (s *Store) clientDeadline(at, nowMs int64) int64 {
-	if !s.cfg.JitterClientTTL || at <= nowMs {
-		return at
+	if !s.cfg.JitterClientTTL || at <= nowMs || at-nowMs > math.MaxInt64/int64(time.Millisecond) {
+		return at // none, already past, or too far off to spread without overflow
 	}
 	ttl := time.Duration(at-nowMs) * time.Millisecond
 	return nowMs + xfetch.Jitter(ttl, s.cfg.Defenses.Jitter, s.rand()).Milliseconds()

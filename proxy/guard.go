@@ -22,34 +22,7 @@ type guard struct {
 
 // newGuard builds the upstream's admission and breaker from cfg.
 func newGuard(cfg Config, addr string, clk clock.Clock, lg *slog.Logger) (guard, error) {
-	acfg := cfg.Admission
-	if acfg.Name == "" {
-		acfg.Name = "upstream"
-	}
-	if acfg.Clock == nil {
-		acfg.Clock = clk
-	}
-	if acfg.Registerer == nil {
-		acfg.Registerer = cfg.Registerer
-	}
-	adm, err := shed.New(acfg)
-	if err != nil {
-		return guard{}, fmt.Errorf("proxy: %w", err)
-	}
-	bcfg := cfg.Breaker
-	if bcfg.Target == "" {
-		bcfg.Target = "upstream " + addr
-	}
-	if bcfg.Clock == nil {
-		bcfg.Clock = clk
-	}
-	if bcfg.Logger == nil {
-		bcfg.Logger = lg
-	}
-	if bcfg.Registerer == nil {
-		bcfg.Registerer = cfg.Registerer
-	}
-	brk, err := shed.NewBreaker(bcfg)
+	adm, brk, err := shed.NewGuard(cfg.Admission, cfg.Breaker, shed.Deps{Target: "upstream " + addr, Clock: clk, Logger: lg, Registerer: cfg.Registerer})
 	if err != nil {
 		return guard{}, fmt.Errorf("proxy: %w", err)
 	}

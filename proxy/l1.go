@@ -53,6 +53,9 @@ type l1 struct {
 	rand   xfetch.Rand
 	epoch  atomic.Uint64
 	stale  atomic.Int64 // ristretto hits that were logically expired
+	// Ristretto hits and misses of stale-if-error lookups: the GET that
+	// missed before them is counted already.
+	rereadHits, rereadMisses atomic.Int64
 
 	locks [stripes]sync.Mutex    // serializes fills against writes per stripe
 	gens  [stripes]atomic.Uint64 // bumped by every write to the stripe
@@ -92,6 +95,11 @@ func (l *l1) get(key []byte, now int64) (entry, bool) {
 // serves it when the upstream fails.
 func (l *l1) getStale(key []byte, now int64, window time.Duration) (entry, bool) {
 	e, ok := l.cache.Get(unsafe.String(unsafe.SliceData(key), len(key)))
+	if ok {
+		l.rereadHits.Add(1)
+	} else {
+		l.rereadMisses.Add(1)
+	}
 	if !ok || string(e.key()) != string(key) || e.epoch != l.epoch.Load() || now-e.expireAt >= int64(window) {
 		return entry{}, false
 	}
@@ -168,11 +176,11 @@ func (l *l1) flush() {
 }
 
 func (l *l1) hits() float64 {
-	return float64(l.cache.Metrics.Hits()) - float64(l.stale.Load())
+	return float64(l.cache.Metrics.Hits()) - float64(l.stale.Load()) - float64(l.rereadHits.Load())
 }
 
 func (l *l1) misses() float64 {
-	return float64(l.cache.Metrics.Misses()) + float64(l.stale.Load())
+	return float64(l.cache.Metrics.Misses()) + float64(l.stale.Load()) - float64(l.rereadMisses.Load())
 }
 
 func (l *l1) close() { l.cache.Close() }

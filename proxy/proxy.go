@@ -160,7 +160,7 @@ func (p *Proxy) get(c *server.Conn, key []byte) {
 	}
 	// The flight bounds itself by UpstreamTimeout; waiters wait for it.
 	k := string(key)
-	client := c.RemoteAddr()
+	client := c.RemoteHost()
 	r, _, err := p.flights.Do(c.Context(), k, func(ctx context.Context) (getResult, error) {
 		return p.load(ctx, k, client)
 	})
@@ -186,7 +186,7 @@ func (p *Proxy) maybeEarly(c *server.Conn, key []byte, e entry, now int64) {
 		return
 	}
 	k := string(key)
-	client := c.RemoteAddr()
+	client := c.RemoteHost()
 	if p.flights.TryGo(c.Context(), k, func(ctx context.Context) (getResult, error) { return p.load(ctx, k, client) }) {
 		p.metrics.earlyRefresh.Inc()
 	}
@@ -203,6 +203,24 @@ func (p *Proxy) stale(key []byte, now int64, err error) (entry, bool) {
 		p.metrics.stale(staleReason(err))
 	}
 	return e, ok
+}
+
+// staleAll returns stale-if-error entries for every key of an MGET's
+// failed fetch, or nil (counting nothing) when any key has none.
+func (p *Proxy) staleAll(keys []string, now int64, err error) []getResult {
+	if p.l1 == nil || p.cfg.Defenses.StaleIfError <= 0 || errors.Is(err, context.Canceled) || isReply(err) {
+		return nil
+	}
+	rs := make([]getResult, len(keys))
+	for j, k := range keys {
+		e, ok := p.l1.getStale([]byte(k), now, p.cfg.Defenses.StaleIfError)
+		if !ok {
+			return nil
+		}
+		rs[j] = getResult{value: e.value(), found: e.found}
+	}
+	p.metrics.staleServed.WithLabelValues(staleReason(err)).Add(float64(len(keys)))
+	return rs
 }
 
 // load reads one key upstream, through the guard, and fills the L1 unless
@@ -258,14 +276,9 @@ func (p *Proxy) mget(c *server.Conn, keys [][]byte) {
 		var err error
 		if rs, err = p.mgetMissing(c, missing, gens); err != nil {
 			// Serve stale only when every missing key has a stale entry.
-			rs = make([]getResult, len(missing))
-			for j, k := range missing {
-				e, ok := p.stale([]byte(k), now, err)
-				if !ok {
-					c.W.Error(replyFor(err))
-					return
-				}
-				rs[j] = getResult{value: e.value(), found: e.found}
+			if rs = p.staleAll(missing, now, err); rs == nil {
+				c.W.Error(replyFor(err))
+				return
 			}
 		}
 	}
@@ -291,7 +304,7 @@ func (p *Proxy) mget(c *server.Conn, keys [][]byte) {
 // mgetMissing reads the keys an MGET missed in one guarded round trip and
 // fills the L1 with them.
 func (p *Proxy) mgetMissing(c *server.Conn, missing []string, gens []uint64) ([]getResult, error) {
-	done, err := p.guard.admit(c.Context(), c.RemoteAddr())
+	done, err := p.guard.admit(c.Context(), c.RemoteHost())
 	if err != nil {
 		return nil, err
 	}
@@ -321,7 +334,7 @@ func (p *Proxy) mgetMissing(c *server.Conn, missing []string, gens []uint64) ([]
 // forward sends a command upstream, through the guard, and relays the
 // reply.
 func (p *Proxy) forward(c *server.Conn, spec *command.Spec, args [][]byte) {
-	done, err := p.guard.admit(c.Context(), c.RemoteAddr())
+	done, err := p.guard.admit(c.Context(), c.RemoteHost())
 	if err != nil {
 		c.W.Error(replyFor(err))
 		return

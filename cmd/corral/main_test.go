@@ -223,7 +223,7 @@ func TestDevReadsThroughToOrigin(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	for _, want := range []string{`corral_origin_fetches_total{result="ok"} 1`, `corral_origin_fetches_total{result="negative"} 1`,
-		`corral_breaker_state{target="origin ` + org.URL + `/v/{key}"} 0`, `corral_shed_limit{target="upstream"}`} {
+		`corral_breaker_state{target="origin ` + org.URL + `/v/{key}"} 0`, `corral_shed_limit{target="upstream 127.0.0.1:`} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}

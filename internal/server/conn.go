@@ -97,6 +97,16 @@ func (c *Conn) ID() int64 { return c.id }
 // RemoteAddr returns the client's address.
 func (c *Conn) RemoteAddr() string { return c.addr }
 
+// RemoteHost returns the client's address without its port: the key of
+// per-client limits, which must not reset when a client reconnects or
+// grow with the size of its connection pool.
+func (c *Conn) RemoteHost() string {
+	if host, _, err := net.SplitHostPort(c.addr); err == nil {
+		return host
+	}
+	return c.addr
+}
+
 // Proto returns the negotiated protocol version, 2 or 3.
 func (c *Conn) Proto() int {
 	if c.W.Proto == 3 {

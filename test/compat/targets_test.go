@@ -1,10 +1,7 @@
 package compat_test
 
 import (
-	"context"
-	"errors"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -12,10 +9,6 @@ import (
 	"corral/internal/testkit"
 	"corral/proxy"
 )
-
-// runTimeout bounds how long a role may take to shut down once its
-// context is cancelled.
-const runTimeout = 15 * time.Second
 
 // target is one server the script runs against.
 type target struct {
@@ -64,7 +57,7 @@ func startStore(t *testing.T, pass string) string {
 	if err := st.Listen(); err != nil {
 		t.Fatal(err)
 	}
-	runUntilCleanup(t, "store", st.Run)
+	testkit.RunUntilCleanup(t, "store", st.Run)
 	return st.Addr()
 }
 
@@ -87,28 +80,8 @@ func startProxy(t *testing.T, name, upstream, pass string) target {
 	if err := px.Listen(); err != nil {
 		t.Fatal(err)
 	}
-	runUntilCleanup(t, name, px.Run)
+	testkit.RunUntilCleanup(t, name, px.Run)
 	return target{name: name, addr: px.Addr(), reg: reg}
-}
-
-// runUntilCleanup runs run on its own goroutine and registers a cleanup
-// that cancels it and waits for it to return.
-func runUntilCleanup(t *testing.T, name string, run func(context.Context) error) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil && !errors.Is(err, context.Canceled) {
-				t.Errorf("%s: Run: %v", name, err)
-			}
-		case <-time.After(runTimeout):
-			t.Errorf("%s: Run did not return within %v of cancel", name, runTimeout)
-		}
-	})
 }
 
 // counter returns the value of the counter family name with the given

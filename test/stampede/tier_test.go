@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9/maintnotifications"
 
 	"corral/cluster"
+	"corral/internal/testkit"
 	"corral/origin"
 	"corral/proxy"
 )
@@ -28,8 +29,7 @@ const originDelay = 300 * time.Millisecond
 
 // Timeouts of the test's own clients and roles.
 const (
-	clientTimeout = 5 * time.Second  // each go-redis call
-	runTimeout    = 15 * time.Second // a role's shutdown after cancel
+	clientTimeout = 5 * time.Second // each go-redis call
 )
 
 // Behaviours of the fake origin.
@@ -171,7 +171,7 @@ func startTier(t *testing.T, o *fakeOrigin, tune func(sc *cluster.Config, pc *pr
 	if err := st.Listen(); err != nil {
 		t.Fatal(err)
 	}
-	runUntilCleanup(t, "store", st.Run)
+	testkit.RunUntilCleanup(t, "store", st.Run)
 
 	pc.Upstream = "redis://" + st.Addr()
 	px, err := proxy.New(pc)
@@ -181,28 +181,8 @@ func startTier(t *testing.T, o *fakeOrigin, tune func(sc *cluster.Config, pc *pr
 	if err := px.Listen(); err != nil {
 		t.Fatal(err)
 	}
-	runUntilCleanup(t, "proxy", px.Run)
+	testkit.RunUntilCleanup(t, "proxy", px.Run)
 	return &tier{reg: reg, proxyAddr: px.Addr(), storeAddr: st.Addr()}
-}
-
-// runUntilCleanup runs run on its own goroutine and registers a cleanup
-// that cancels it and waits for it to return.
-func runUntilCleanup(t *testing.T, name string, run func(context.Context) error) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil && !errors.Is(err, context.Canceled) {
-				t.Errorf("%s: Run: %v", name, err)
-			}
-		case <-time.After(runTimeout):
-			t.Errorf("%s: Run did not return within %v of cancel", name, runTimeout)
-		}
-	})
 }
 
 // newClient returns a go-redis client of addr with pool connections,
