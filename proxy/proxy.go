@@ -195,7 +195,7 @@ func (p *Proxy) maybeEarly(c *server.Conn, key []byte, e entry, now int64) {
 // stale returns the L1 entry for key that stale-if-error may serve after a
 // read failed with err, and counts it.
 func (p *Proxy) stale(key []byte, now int64, err error) (entry, bool) {
-	if p.l1 == nil || p.cfg.Defenses.StaleIfError <= 0 || errors.Is(err, context.Canceled) || isReply(err) {
+	if !p.staleAllowed(err) {
 		return entry{}, false
 	}
 	e, ok := p.l1.getStale(key, now, p.cfg.Defenses.StaleIfError)
@@ -205,10 +205,18 @@ func (p *Proxy) stale(key []byte, now int64, err error) (entry, bool) {
 	return e, ok
 }
 
+// staleAllowed reports whether a read that failed with err may be served
+// from an expired L1 entry: the L1 and stale-if-error are on, the client
+// did not cancel, and the upstream did not answer (an error reply is an
+// answer, passed on as is).
+func (p *Proxy) staleAllowed(err error) bool {
+	return p.l1 != nil && p.cfg.Defenses.StaleIfError > 0 && !errors.Is(err, context.Canceled) && !isReply(err)
+}
+
 // staleAll returns stale-if-error entries for every key of an MGET's
 // failed fetch, or nil (counting nothing) when any key has none.
 func (p *Proxy) staleAll(keys []string, now int64, err error) []getResult {
-	if p.l1 == nil || p.cfg.Defenses.StaleIfError <= 0 || errors.Is(err, context.Canceled) || isReply(err) {
+	if !p.staleAllowed(err) {
 		return nil
 	}
 	rs := make([]getResult, len(keys))
