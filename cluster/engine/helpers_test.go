@@ -53,7 +53,14 @@ func checkInvariants(t *testing.T, e *Engine) {
 		p.mu.RLock()
 		live, tombs, expires, inHeap := 0, 0, 0, 0
 		var bytes int64
+		var buckets [DigestBuckets]uint64
+		var root uint64
 		for k, ent := range p.m {
+			if h := recordHash(k, &ent.rec); ent.hash != h || int(ent.bucket) != bucketOf(k) {
+				t.Errorf("key %q: cached hash %x bucket %d, want %x %d", k, ent.hash, ent.bucket, h, bucketOf(k))
+			}
+			buckets[ent.bucket] ^= ent.hash
+			root ^= ent.hash
 			if ent.key != k {
 				t.Errorf("partition %d: entry key %q under map key %q", pi, ent.key, k)
 			}
@@ -101,6 +108,14 @@ func checkInvariants(t *testing.T, e *Engine) {
 		if live != p.live || tombs != p.tombs || expires != p.expires || bytes != p.usedBytes {
 			t.Errorf("partition %d: counters live=%d tombs=%d expires=%d bytes=%d, map says %d %d %d %d",
 				pi, p.live, p.tombs, p.expires, p.usedBytes, live, tombs, expires, bytes)
+		}
+		var gotRoot uint64
+		var gotBuckets [DigestBuckets]uint64
+		if p.dig != nil {
+			gotRoot, gotBuckets = p.dig.root, p.dig.buckets
+		}
+		if gotRoot != root || gotBuckets != buckets {
+			t.Errorf("partition %d: digests out of step with the map (root %x, want %x)", pi, gotRoot, root)
 		}
 		total += p.usedBytes
 		p.mu.RUnlock()

@@ -10,9 +10,11 @@ import (
 // entry is one stored key. The partition's map and deadline heap point to
 // the same entry, which is updated in place on overwrite.
 type entry struct {
-	key string // the map key (shared storage)
-	rec Record
-	hi  int32 // index in the deadline heap, -1 when not in it
+	key    string // the map key (shared storage)
+	rec    Record
+	hash   uint64 // recordHash(key, &rec), the record's digest contribution
+	hi     int32  // index in the deadline heap, -1 when not in it
+	bucket uint8  // digest bucket of key
 }
 
 // Per-record memory estimate beyond key and value bytes: the entry, its map
@@ -32,6 +34,7 @@ type partition struct {
 	mu   sync.RWMutex      // guards every field below except minDeadline
 	m    map[string]*entry // every record, tombstones included
 	heap deadlineHeap      // entries with a TTL deadline or a collection time
+	dig  *digests          // anti-entropy digests, nil until the first record
 
 	// minDeadline mirrors heap[0].deadline (noDeadline when empty). It is
 	// written under mu and read without it, so that an expiry tick skips
@@ -75,6 +78,10 @@ func (p *partition) accountLocked(ent *entry, sign int) {
 	default:
 		p.live += sign
 	}
+	if sign > 0 {
+		ent.hash = recordHash(ent.key, r)
+	}
+	p.toggleLocked(ent)
 	b := int64(sign) * sizeOf(ent.key, r)
 	p.usedBytes += b
 	p.used.Add(b)
@@ -106,7 +113,7 @@ func (p *partition) refreshMinLocked() {
 
 // insertLocked stores r under the new key k and returns its entry.
 func (p *partition) insertLocked(k string, r Record) *entry {
-	ent := &entry{key: k, rec: r, hi: -1}
+	ent := &entry{key: k, rec: r, hi: -1, bucket: uint8(bucketOf(k))}
 	p.m[k] = ent
 	p.accountLocked(ent, 1)
 	p.indexLocked(ent)
@@ -175,6 +182,7 @@ func (p *partition) resetLocked() {
 	p.used.Add(-p.usedBytes)
 	p.m = make(map[string]*entry)
 	p.heap = nil
+	p.dig = nil
 	p.live, p.tombs, p.expires, p.usedBytes = 0, 0, 0, 0
 	p.minDeadline.Store(noDeadline)
 }

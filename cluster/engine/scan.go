@@ -49,6 +49,17 @@ func (e *Engine) position(k string) uint64 {
 // any lock held and may keep key but must not modify r.Value. An invalid
 // cursor ends the iteration.
 func (e *Engine) Scan(cursor uint64, count int, nowMs int64, fn func(key []byte, r Record)) uint64 {
+	return e.ScanWhile(cursor, count, nowMs, nil, fn)
+}
+
+// ScanWhile is Scan confined to a run of partitions: it walks on from
+// cursor's partition only while include(partition) is true (nil includes
+// all), and returns where it stopped: within a partition when count was
+// reached, at the start of the first partition it did not include, or 0 at
+// the end. A cluster node scans the partitions it holds this way and asks
+// another node for the rest. A cursor whose partition is not included is
+// returned unchanged.
+func (e *Engine) ScanWhile(cursor uint64, count int, nowMs int64, include func(p int) bool, fn func(key []byte, r Record)) uint64 {
 	if count <= 0 {
 		count = defaultScanCount
 	}
@@ -58,6 +69,9 @@ func (e *Engine) Scan(cursor uint64, count int, nowMs int64, fn func(key []byte,
 		emitted int
 	)
 	for pi < len(e.parts) {
+		if include != nil && !include(pi) {
+			return e.joinCursor(pi, pos)
+		}
 		limit := max(count-emitted, minScanChunk)
 		var next uint64
 		var done bool
@@ -167,4 +181,20 @@ func (e *Engine) PartitionRecords(p int, fn func(key []byte, r Record) bool) {
 			return
 		}
 	}
+}
+
+// CursorPartition returns the partition a scan cursor points into (P or
+// more for an invalid cursor, which ends an iteration).
+func (e *Engine) CursorPartition(cursor uint64) int {
+	pi, _ := e.splitCursor(cursor)
+	return pi
+}
+
+// PartitionCursor returns the cursor at the start of partition p (0, which
+// ends an iteration, when p is past the last partition).
+func (e *Engine) PartitionCursor(p int) uint64 {
+	if p >= len(e.parts) {
+		return 0
+	}
+	return e.joinCursor(p, 0)
 }
