@@ -244,6 +244,17 @@ func (c *Conn) interrupt() { c.nc.SetReadDeadline(time.Unix(1, 0)) }
 func (c *Conn) dispatch(args [][]byte) {
 	spec, errText := command.Resolve(args)
 	if spec == nil {
+		if ih, ok := c.srv.handler.(InternalHandler); ok && isInternal(args[0]) {
+			if !c.authed {
+				c.W.Error(string(command.ErrNoAuth))
+				return
+			}
+			now := c.srv.clock.Now()
+			c.settle(now)
+			c.now = now
+			ih.ExecInternal(c, args)
+			return
+		}
 		c.W.Error(errText)
 		if strings.HasPrefix(errText, "ERR unknown command") {
 			c.srv.metrics.unknown.Inc()
@@ -289,4 +300,22 @@ func isSecurityAttack(name []byte) bool {
 		return (name[0]|0x20) == 'h' && (name[1]|0x20) == 'o' && (name[2]|0x20) == 's' && (name[3]|0x20) == 't' && name[4] == ':'
 	}
 	return false
+}
+
+// internalPrefix starts the names of the commands nodes of a cluster send
+// each other (CORRAL.APPLY, ...). They are not in the command table, so
+// COMMAND and clients never see them.
+const internalPrefix = "corral."
+
+// isInternal reports whether name starts with internalPrefix, in any case.
+func isInternal(name []byte) bool {
+	if len(name) <= len(internalPrefix) {
+		return false
+	}
+	for i := range len(internalPrefix) {
+		if name[i]|0x20 != internalPrefix[i] {
+			return false
+		}
+	}
+	return true
 }

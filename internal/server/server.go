@@ -32,6 +32,14 @@ type Handler interface {
 	InfoSections() []InfoSection
 }
 
+// InternalHandler is implemented by a Handler that also serves the
+// cluster's internal commands: names starting with "CORRAL." (any case),
+// which are not in the command table. ExecInternal writes exactly one reply
+// to c.W, like Exec; the connection must have authenticated.
+type InternalHandler interface {
+	ExecInternal(c *Conn, args [][]byte)
+}
+
 // InfoSection is one INFO section a role contributes.
 type InfoSection struct {
 	Name   string // lower case, e.g. "keyspace"
