@@ -1,0 +1,396 @@
+package repl
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"sync"
+
+	"corral/cluster/engine"
+	"corral/cluster/placement"
+	"corral/internal/clock"
+	"corral/xfetch"
+)
+
+// maxBackground bounds the background replications AckOne runs at once;
+// past it, writes are hinted instead.
+const maxBackground = 1024
+
+// Replicator replicates writes, delivers hints and runs anti-entropy for
+// one node. Build it with New; all methods are safe for concurrent use.
+type Replicator struct {
+	cfg   Config
+	clock clock.Clock
+	rand  xfetch.Rand
+	log   *slog.Logger
+	local Local
+	m     *metrics
+	bg    chan struct{} // AckOne's background replication slots
+
+	mu     sync.Mutex
+	table  *placement.Table // the table the state below follows
+	filled []bool           // per partition we own: we hold what our co-owners hold
+	inSync [][]string       // per partition we are primary of: co-owners found equal since the last failure
+	hints  map[string]*hintQueue
+}
+
+// hintQueue is the set of keys a peer missed, in arrival order.
+type hintQueue struct {
+	keys    map[string]int // key → partition
+	order   []string
+	perPart map[int]int // queued keys per partition
+}
+
+// New validates cfg and returns a Replicator.
+func New(cfg Config) (*Replicator, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Self == "" || cfg.Engine == nil || cfg.Transport == nil || cfg.Table == nil {
+		return nil, errors.New("repl: Self, Engine, Transport and Table are required")
+	}
+	lg := cfg.Logger
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	r := &Replicator{
+		cfg:    cfg,
+		clock:  clock.Or(cfg.Clock),
+		rand:   cfg.Rand.Or(),
+		log:    lg.With("component", "repl"),
+		bg:     make(chan struct{}, maxBackground),
+		filled: make([]bool, cfg.Engine.Partitions()),
+		inSync: make([][]string, cfg.Engine.Partitions()),
+		hints:  make(map[string]*hintQueue),
+	}
+	r.local = Local{Engine: cfg.Engine, Synced: r.markFilled}
+	r.m = newMetrics(cfg.Registerer, r)
+	return r, nil
+}
+
+// Local returns the server side of the protocol for this node, which
+// marks partitions filled when a peer finds them equal.
+func (r *Replicator) Local() Local { return r.local }
+
+// current returns the placement, first bringing the per-partition state
+// in line with it when it changed.
+func (r *Replicator) current() *placement.Table {
+	t := r.cfg.Table()
+	r.mu.Lock()
+	if t != r.table {
+		r.retableLocked(t)
+	}
+	r.mu.Unlock()
+	return t
+}
+
+// retableLocked adopts table t: partitions we newly own are not filled
+// (reads ask the co-owners until anti-entropy fills them), partitions we no
+// longer own forget their state, and in-sync sets keep only current
+// co-owners.
+func (r *Replicator) retableLocked(t *placement.Table) {
+	old := r.table
+	r.table = t
+	self := r.cfg.Self
+	for p := range r.filled {
+		owns := t != nil && t.Owns(self, p)
+		had := old != nil && old.Owns(self, p)
+		switch {
+		case !owns:
+			r.filled[p] = false
+			r.inSync[p] = nil
+			continue
+		case t.RF() == 1:
+			r.filled[p] = true // nobody to ask
+		case !had:
+			r.filled[p] = false
+		}
+		if t.Primary(p) != self {
+			r.inSync[p] = nil
+			continue
+		}
+		owners := t.Owners(p)
+		r.inSync[p] = slices.DeleteFunc(r.inSync[p], func(o string) bool { return !slices.Contains(owners, o) })
+	}
+}
+
+// markFilled records that a peer found our copy of part equal to its own.
+func (r *Replicator) markFilled(part int) {
+	t := r.current()
+	r.mu.Lock()
+	if t != nil && part >= 0 && part < len(r.filled) && t.Owns(r.cfg.Self, part) {
+		r.filled[part] = true
+	}
+	r.mu.Unlock()
+}
+
+// Filled reports whether this node holds what its co-owners hold of part:
+// false while a new owner is being filled by anti-entropy, when reads of
+// keys it misses should ask the co-owners (FetchFromOwners).
+func (r *Replicator) Filled(part int) bool {
+	r.current()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return part >= 0 && part < len(r.filled) && r.filled[part]
+}
+
+// markInSync records that peer holds what we hold of part, which we are
+// primary of; markOutOfSync that it may not.
+func (r *Replicator) markInSync(part int, peer string) {
+	r.mu.Lock()
+	if r.table != nil && r.table.Primary(part) == r.cfg.Self && !slices.Contains(r.inSync[part], peer) {
+		r.inSync[part] = append(r.inSync[part], peer)
+	}
+	r.mu.Unlock()
+}
+
+func (r *Replicator) markOutOfSyncLocked(part int, peer string) {
+	r.inSync[part] = slices.DeleteFunc(r.inSync[part], func(o string) bool { return o == peer })
+}
+
+// peersOf returns the owners of part other than us, and whether we own it.
+func peersOf(t *placement.Table, self string, part int) (peers []string, owns bool) {
+	if t == nil {
+		return nil, false
+	}
+	for _, o := range t.Owners(part) {
+		if o == self {
+			owns = true
+		} else {
+			peers = append(peers, o)
+		}
+	}
+	return peers, owns
+}
+
+// Owners returns the owners of part in placement order, primary first.
+func (r *Replicator) Owners(part int) []string {
+	t := r.current()
+	if t == nil {
+		return nil
+	}
+	return t.Owners(part)
+}
+
+// Replicate sends entries of partition part, which this node has just
+// applied, to the partition's other owners, and returns how many owners
+// hold them (this node included, if it owns part) and how many the ack
+// mode needs. Owners it cannot reach are hinted. With AckOne it replicates
+// in the background and returns at once.
+func (r *Replicator) Replicate(ctx context.Context, part int, entries []Entry) (acks, need int) {
+	t := r.current()
+	peers, owns := peersOf(t, r.cfg.Self, part)
+	if owns {
+		acks = 1
+	}
+	need = r.need()
+	if len(peers) == 0 || len(entries) == 0 {
+		return acks, need
+	}
+	if r.cfg.Acks == AckOne {
+		select {
+		case r.bg <- struct{}{}:
+			go func() {
+				defer func() { <-r.bg }()
+				r.send(context.WithoutCancel(ctx), part, peers, entries)
+			}()
+		default:
+			for _, p := range peers {
+				r.hint(p, part, entries)
+			}
+		}
+		return acks, need
+	}
+	return acks + r.send(ctx, part, peers, entries), need
+}
+
+// need returns how many owners the ack mode waits for.
+func (r *Replicator) need() int {
+	if r.cfg.Acks == AckQuorum {
+		return r.cfg.Replicas/2 + 1
+	}
+	return 1
+}
+
+// send applies entries on peers and returns how many succeeded; the
+// others are hinted.
+func (r *Replicator) send(ctx context.Context, part int, peers []string, entries []Entry) int {
+	errs := r.each(ctx, peers, func(ctx context.Context, p string) error {
+		return r.cfg.Transport.Apply(ctx, p, entries)
+	})
+	ok := 0
+	for i, err := range errs {
+		if err == nil {
+			ok++
+			continue
+		}
+		r.m.replFailed.Inc()
+		r.log.Debug("replication failed; hinting", "peer", peers[i], "partition", part, "err", err)
+		r.hint(peers[i], part, entries)
+	}
+	return ok
+}
+
+// each calls fn for every peer, each call bounded by Timeout, in parallel
+// unless Serial, and returns the errors in peer order.
+func (r *Replicator) each(ctx context.Context, peers []string, fn func(context.Context, string) error) []error {
+	errs := make([]error, len(peers))
+	call := func(i int) {
+		cctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
+		errs[i] = fn(cctx, peers[i])
+		cancel()
+	}
+	if r.cfg.Serial || len(peers) == 1 {
+		for i := range peers {
+			call(i)
+		}
+		return errs
+	}
+	var wg sync.WaitGroup
+	for i := range peers {
+		wg.Go(func() { call(i) })
+	}
+	wg.Wait()
+	return errs
+}
+
+// FetchFromOwners asks part's other owners for keys and merges what they
+// hold: a read or write on a partition that is not filled yet runs it
+// first, so a new owner answers with what the cluster holds and a
+// read-modify-write starts from the current value. It returns how many
+// owners answered.
+func (r *Replicator) FetchFromOwners(ctx context.Context, part int, keys [][]byte) int {
+	peers, _ := peersOf(r.current(), r.cfg.Self, part)
+	if len(peers) == 0 {
+		return 0
+	}
+	got := make([][]Entry, len(peers))
+	errs := r.each(ctx, peers, func(ctx context.Context, p string) error {
+		var err error
+		got[slices.Index(peers, p)], err = r.cfg.Transport.Fetch(ctx, p, keys)
+		return err
+	})
+	n := 0
+	for i, err := range errs {
+		if err == nil {
+			n++
+			r.local.Apply(got[i])
+		}
+	}
+	return n
+}
+
+// hint queues entries' keys for peer, dropping them when its queue is full
+// (anti-entropy repairs those).
+func (r *Replicator) hint(peer string, part int, entries []Entry) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.markOutOfSyncLocked(part, peer)
+	q := r.hints[peer]
+	if q == nil {
+		q = &hintQueue{keys: make(map[string]int), perPart: make(map[int]int)}
+		r.hints[peer] = q
+	}
+	for _, e := range entries {
+		k := string(e.Key)
+		if _, ok := q.keys[k]; ok {
+			continue
+		}
+		if len(q.keys) >= r.cfg.HintsPerPeer {
+			r.m.hintsDropped.Inc()
+			continue
+		}
+		q.keys[k] = part
+		q.order = append(q.order, k)
+		q.perPart[part]++
+	}
+}
+
+// HintsQueued returns how many keys wait for delivery to some peer.
+func (r *Replicator) HintsQueued() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, q := range r.hints {
+		n += len(q.keys)
+	}
+	return n
+}
+
+// FlushHints delivers one batch of queued keys to each peer that has
+// some, sending what each key holds now; keys of partitions the peer no
+// longer owns are dropped. It returns how many keys it delivered.
+func (r *Replicator) FlushHints(ctx context.Context) int {
+	t := r.current()
+	r.mu.Lock()
+	peers := make([]string, 0, len(r.hints))
+	for p, q := range r.hints {
+		if len(q.keys) > 0 {
+			peers = append(peers, p)
+		} else {
+			delete(r.hints, p)
+		}
+	}
+	r.mu.Unlock()
+	slices.Sort(peers)
+	delivered := 0
+	now := r.clock.Now().UnixMilli()
+	for _, peer := range peers {
+		r.mu.Lock()
+		q := r.hints[peer]
+		var batch []string
+		i := 0
+		for ; i < len(q.order) && len(batch) < r.cfg.HintBatch; i++ {
+			k := q.order[i]
+			if part, ok := q.keys[k]; ok {
+				if t != nil && t.Owns(peer, part) {
+					batch = append(batch, k)
+				} else {
+					delete(q.keys, k)
+					q.perPart[part]--
+				}
+			}
+		}
+		q.order = q.order[i:]
+		r.mu.Unlock()
+		if len(batch) == 0 {
+			continue
+		}
+		entries := make([]Entry, 0, len(batch))
+		for _, k := range batch {
+			if rec, ok := r.cfg.Engine.Lookup([]byte(k), now); ok {
+				entries = append(entries, Entry{Key: []byte(k), Rec: rec})
+			}
+		}
+		cctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
+		err := r.cfg.Transport.Apply(cctx, peer, entries)
+		cancel()
+		r.mu.Lock()
+		if err != nil {
+			q.order = append(batch, q.order...) // keep them, in order
+			r.mu.Unlock()
+			continue
+		}
+		for _, k := range batch {
+			part := q.keys[k]
+			delete(q.keys, k)
+			q.perPart[part]--
+		}
+		r.mu.Unlock()
+		delivered += len(entries)
+	}
+	r.m.hintsDelivered.Add(float64(delivered))
+	return delivered
+}
+
+// lookupEntries returns the records this node holds for keys at nowMs.
+func lookupEntries(e *engine.Engine, keys [][]byte, nowMs int64) []Entry {
+	out := make([]Entry, 0, len(keys))
+	for _, k := range keys {
+		if rec, ok := e.Lookup(k, nowMs); ok {
+			out = append(out, Entry{Key: k, Rec: rec})
+		}
+	}
+	return out
+}
