@@ -50,6 +50,9 @@ type Config struct {
 	// LoadedMaxBytes bounds the memory of what read-through remembers
 	// beside the engine: stale copies and negative entries. Default 64mb.
 	LoadedMaxBytes int64
+	// Cluster makes the store a node of a cluster; nil (the default) runs
+	// it alone, serving every key itself.
+	Cluster *ClusterConfig
 	// AllowFlush accepts FLUSHALL and FLUSHDB. Default false: they are
 	// refused with an error naming the flag.
 	AllowFlush bool
@@ -80,6 +83,12 @@ func DefaultConfig() Config {
 func (c Config) Validate() error {
 	scfg := c.Server
 	errs := []error{scfg.Validate(), c.Engine.Validate(), c.Defenses.Validate(), c.Admission.Validate(), c.Breaker.Validate()}
+	if cc := c.Cluster; cc != nil {
+		errs = append(errs, cc.Repl.Validate())
+		if cc.Membership.NodeID == "" {
+			errs = append(errs, errors.New("cluster: --node-id is empty"))
+		}
+	}
 	if c.Origin != nil && c.LoadedMaxBytes < 1<<20 {
 		errs = append(errs, fmt.Errorf("cluster: --stale-max-bytes %d must be at least 1mb", c.LoadedMaxBytes))
 	}

@@ -1,11 +1,18 @@
-// Package cluster is corral's store tier. For now a store is a single node:
-// a RESP server over a partitioned in-memory engine with TTLs, hybrid
-// logical clock versions and tombstones; membership, placement, replication
-// and anti-entropy build on the same engine.
+// Package cluster is corral's store tier: a RESP server over a partitioned
+// in-memory engine with TTLs, hybrid logical clock versions and tombstones,
+// optionally reading through to an origin. Alone, a store serves every key
+// itself. As a cluster node (Config.Cluster) it learns the other nodes by
+// gossip (cluster/membership), places each partition on RF owners by
+// rendezvous hashing (cluster/placement), runs commands on keys it owns and
+// forwards the others, replicates every write to the co-owners and keeps
+// replicas equal with anti-entropy (cluster/repl), and hands its partitions
+// off when it drains.
 package cluster
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"strings"
@@ -14,6 +21,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"corral/cluster/engine"
+	"corral/cluster/membership"
+	"corral/cluster/repl"
 	"corral/internal/clock"
 	"corral/internal/command"
 	"corral/internal/resp"
@@ -30,6 +39,7 @@ type Store struct {
 	srv   *server.Server
 	rt    *readThrough // nil without an origin
 	rand  xfetch.Rand
+	node  *node // nil when the store runs alone
 }
 
 // New validates cfg and builds a Store.
@@ -73,11 +83,25 @@ func New(cfg Config) (*Store, error) {
 	if s.srv, err = server.New(scfg, s); err != nil {
 		return nil, err
 	}
+	if cfg.Cluster != nil {
+		if s.node, err = newNode(s, *cfg.Cluster); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
-// Listen binds the RESP address so Addr is known before Run.
-func (s *Store) Listen() error { return s.srv.Listen() }
+// Listen binds the RESP address so Addr is known before Run; a cluster
+// node also binds its gossip address.
+func (s *Store) Listen() error {
+	if err := s.srv.Listen(); err != nil {
+		return err
+	}
+	if s.node != nil {
+		return s.node.listen(s.srv.Addr())
+	}
+	return nil
+}
 
 // Addr returns the bound RESP address.
 func (s *Store) Addr() string { return s.srv.Addr() }
@@ -85,16 +109,82 @@ func (s *Store) Addr() string { return s.srv.Addr() }
 // Engine returns the node's storage engine.
 func (s *Store) Engine() *engine.Engine { return s.eng }
 
-// Run serves until ctx is done: the RESP server and the engine's active
-// expiry. It returns after a graceful shutdown.
+// Run serves until ctx is done, then shuts down gracefully: a cluster
+// node first drains (phase leaving, its partitions handed to their new
+// owners, hints flushed; bounded by DrainTimeout) while it keeps serving.
+// Run also returns once a drain requested by Drain has finished.
 func (s *Store) Run(ctx context.Context) error {
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return s.eng.Run(ctx) })
-	g.Go(func() error { return s.srv.Run(ctx) })
+	inner, stop := context.WithCancel(context.Background())
+	defer stop()
+	g, gctx := errgroup.WithContext(inner)
+	g.Go(func() error { return s.eng.Run(gctx) })
+	g.Go(func() error { return s.srv.Run(gctx) })
 	if s.rt != nil {
-		g.Go(func() error { return s.rt.run(ctx) })
+		g.Go(func() error { return s.rt.run(gctx) })
 	}
+	var drained, killed <-chan struct{}
+	if s.node != nil {
+		g.Go(func() error { return s.node.run(gctx) })
+		drained, killed = s.node.drained, s.node.killed
+	}
+	select {
+	case <-ctx.Done():
+		if s.node != nil {
+			select {
+			case <-killed:
+			default:
+				s.node.drain()
+			}
+		}
+	case <-drained:
+	case <-killed:
+	case <-gctx.Done():
+	}
+	stop()
 	return g.Wait()
+}
+
+// Drain makes a cluster node leave: phase leaving, so peers stop placing
+// partitions on it, while it keeps serving; it hands its partitions to
+// their new owners and flushes its hints, and then Run returns. It
+// returns at once; a store that runs alone has nothing to drain.
+func (s *Store) Drain() {
+	if s.node != nil {
+		go s.node.drain()
+	}
+}
+
+// Kill stops a cluster node's gossip without a goodbye and ends Run
+// without draining, as close to kill -9 as a process can get while its
+// tests go on: peers find out by failed probes.
+func (s *Store) Kill() {
+	if s.node != nil {
+		s.node.kill()
+	}
+}
+
+// Ready reports whether the store serves: always when it runs alone; a
+// cluster node once it joined (phase active or leaving).
+func (s *Store) Ready() bool {
+	return s.node == nil || s.node.Phase() != membership.PhaseJoining
+}
+
+// ReplicationStatus returns a cluster node's replication status (zero for
+// a store that runs alone).
+func (s *Store) ReplicationStatus() repl.Status {
+	if s.node == nil {
+		return repl.Status{}
+	}
+	return s.node.rep.Status()
+}
+
+// WriteStatus writes the store's part of the admin /status page.
+func (s *Store) WriteStatus(w io.Writer) {
+	st := s.eng.Stats()
+	fmt.Fprintf(w, "keys %d (with TTL %d), tombstones %d, memory %d bytes\n", st.Keys, st.Expires, st.Tombstones, st.UsedBytes)
+	if s.node != nil {
+		s.node.writeStatus(w)
+	}
 }
 
 // Exec implements server.Handler.
@@ -103,6 +193,16 @@ func (s *Store) Exec(c *server.Conn, spec *command.Spec, args [][]byte) {
 		c.W.Error("ERR " + strings.ToUpper(spec.Name) + " is disabled on corral; start it with --allow-flush to accept it")
 		return
 	}
+	if s.node != nil {
+		s.execCluster(c, spec, args)
+		return
+	}
+	s.execLocal(c, spec, args)
+}
+
+// execLocal runs a data command on this node's engine, reading through to
+// the origin when there is one.
+func (s *Store) execLocal(c *server.Conn, spec *command.Spec, args [][]byte) {
 	if s.rt != nil {
 		switch {
 		case spec.ID == command.Get:
@@ -145,6 +245,12 @@ func (s *Store) InfoSections() []server.InfoSection {
 		{Name: "memory", Append: func(dst []byte) []byte {
 			return server.InfoInt(dst, "used_memory_dataset", s.eng.Stats().UsedBytes)
 		}},
+		{Name: "replication", Append: func(dst []byte) []byte {
+			if s.node == nil {
+				return append(dst, "role:store\r\nnode_id:\r\ncluster_phase:alone\r\n"...)
+			}
+			return s.node.infoReplication(dst)
+		}},
 		{Name: "keyspace", Append: func(dst []byte) []byte {
 			st := s.eng.Stats()
 			if st.Keys == 0 {
@@ -153,4 +259,21 @@ func (s *Store) InfoSections() []server.InfoSection {
 			return append(dst, "db0:keys="+itoa(int64(st.Keys))+",expires="+itoa(int64(st.Expires))+",avg_ttl=0\r\n"...)
 		}},
 	}
+}
+
+// GossipAddr returns a cluster node's bound gossip address ("" alone).
+func (s *Store) GossipAddr() string {
+	if s.node == nil || s.node.mem.Load() == nil {
+		return ""
+	}
+	return s.node.mem.Load().GossipAddr()
+}
+
+// Owners returns the store nodes a cluster node currently places
+// partitions on (nil alone).
+func (s *Store) Owners() []string {
+	if s.node == nil {
+		return nil
+	}
+	return s.node.table.Load().Nodes()
 }

@@ -21,8 +21,13 @@ type Config struct {
 	// Registerer default to the proxy's.
 	Server server.Config
 	// Upstream is the RESP server behind the proxy, "redis://host:port[/db]":
-	// a corral store or any Redis. Required.
+	// a corral store or any Redis. Exactly one of Upstream and Router is
+	// required.
 	Upstream string
+	// Router routes commands to a store cluster: each key to its primary
+	// owner (the next owner when the primary fails), keyless commands to
+	// any store node.
+	Router Router
 	// L1MaxAge bounds how long the proxy serves a value from its in-process
 	// cache without asking the upstream; an entry also never outlives the
 	// upstream TTL it was read with. Default 1s; 0 disables the L1.
@@ -83,10 +88,16 @@ func DefaultConfig() Config {
 // Validate reports every problem with the configuration at once.
 func (c Config) Validate() error {
 	var errs []error
-	if c.Upstream == "" {
-		errs = append(errs, errors.New("proxy: no upstream: set --upstream redis://host:port"))
-	} else if _, err := redis.ParseURL(c.Upstream); err != nil {
-		errs = append(errs, fmt.Errorf("proxy: upstream %q: %w", c.Upstream, err))
+	switch {
+	case c.Upstream == "" && c.Router == nil:
+		errs = append(errs, errors.New("proxy: no upstream: set --upstream redis://host:port or --seeds of a store cluster"))
+	case c.Upstream != "" && c.Router != nil:
+		errs = append(errs, errors.New("proxy: --upstream and --seeds are exclusive: one upstream, or a cluster"))
+	case c.Router != nil:
+	default:
+		if _, err := redis.ParseURL(c.Upstream); err != nil {
+			errs = append(errs, fmt.Errorf("proxy: upstream %q: %w", c.Upstream, err))
+		}
 	}
 	if c.L1MaxAge < 0 {
 		errs = append(errs, fmt.Errorf("proxy: l1-max-age %v must not be negative", c.L1MaxAge))

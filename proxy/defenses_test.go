@@ -125,7 +125,7 @@ func TestBreakerOpensOnDeadUpstreamAndFailsFast(t *testing.T) {
 	if got := c.Do("SET", "k", "v"); !strings.HasPrefix(got, "-BREAKER open") {
 		t.Fatalf("SET with the breaker open = %q, want BREAKER open", got)
 	}
-	if s := p.guard.brk.State(); s != shed.Open {
+	if s := p.up.fixed.brk.State(); s != shed.Open {
 		t.Fatalf("breaker state %v, want open", s)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 
 	"github.com/redis/go-redis/v9"
 
@@ -13,30 +12,39 @@ import (
 )
 
 // guard stands in front of every upstream round trip: the rate limits and
-// the adaptive admission limiter shed load, and the breaker fails fast
-// while the upstream is failing. L1 hits never pass through it.
+// the adaptive admission limiter shed load, and each upstream's breaker
+// fails fast while that upstream is failing. L1 hits never pass through it.
 type guard struct {
 	adm *shed.Admission
-	brk *shed.Breaker
 }
 
-// newGuard builds the upstream's admission and breaker from cfg.
-func newGuard(cfg Config, addr string, clk clock.Clock, lg *slog.Logger) (guard, error) {
-	adm, brk, err := shed.NewGuard(cfg.Admission, cfg.Breaker, shed.Deps{Target: "upstream " + addr, Clock: clk, Logger: lg, Registerer: cfg.Registerer})
+// newGuard builds the admission shared by every upstream round trip.
+func newGuard(cfg Config, name string, clk clock.Clock) (guard, error) {
+	acfg := cfg.Admission
+	if acfg.Name == "" {
+		acfg.Name = name
+	}
+	if acfg.Clock == nil {
+		acfg.Clock = clk
+	}
+	if acfg.Registerer == nil {
+		acfg.Registerer = cfg.Registerer
+	}
+	adm, err := shed.New(acfg)
 	if err != nil {
 		return guard{}, fmt.Errorf("proxy: %w", err)
 	}
-	return guard{adm: adm, brk: brk}, nil
+	return guard{adm: adm}, nil
 }
 
-// admit asks for an upstream round trip on behalf of client. On success,
-// the caller must call done with the round trip's error exactly once.
-func (g *guard) admit(ctx context.Context, client string) (done func(err error), err error) {
+// admit asks for a round trip to up on behalf of client. On success, the
+// caller must call done with the round trip's error exactly once.
+func (g *guard) admit(ctx context.Context, client string, up *upstream) (done func(err error), err error) {
 	ticket, err := g.adm.Admit(ctx, client)
 	if err != nil {
 		return nil, err
 	}
-	brkDone, err := g.brk.Allow()
+	brkDone, err := up.brk.Allow()
 	if err != nil {
 		ticket.Release(shed.Ignored)
 		return nil, err

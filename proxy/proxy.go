@@ -25,7 +25,7 @@ type Proxy struct {
 	clock   clock.Clock
 	log     *slog.Logger
 	srv     *server.Server
-	up      *upstream
+	up      *upstreams
 	l1      *l1 // nil when disabled
 	flights *collapse.Group[getResult]
 	guard   guard
@@ -49,7 +49,7 @@ func New(cfg Config) (*Proxy, error) {
 		rand:  cfg.Rand.Or(),
 	}
 	var err error
-	if p.up, err = newUpstream(cfg); err != nil {
+	if p.up, err = newUpstreams(cfg, shed.Deps{Clock: p.clock, Logger: lg, Registerer: cfg.Registerer}); err != nil {
 		return nil, err
 	}
 	if cfg.L1MaxAge > 0 {
@@ -59,7 +59,11 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	p.flights = collapse.New[getResult](collapse.Config{Registerer: cfg.Registerer, Name: "proxy"})
 	p.metrics = newMetrics(cfg.Registerer, p.l1)
-	if p.guard, err = newGuard(cfg, p.up.addr, p.clock, lg); err != nil {
+	name := "upstream cluster"
+	if p.up.fixed != nil {
+		name = "upstream " + p.up.fixed.addr
+	}
+	if p.guard, err = newGuard(cfg, name, p.clock); err != nil {
 		p.close()
 		return nil, err
 	}
@@ -232,33 +236,53 @@ func (p *Proxy) staleAll(keys []string, now int64, err error) []getResult {
 }
 
 // load reads one key upstream, through the guard, and fills the L1 unless
-// a write raced it.
+// a write raced it. In front of a cluster it asks the key's primary and,
+// when that fails or its breaker is open, the next owner.
 func (p *Proxy) load(ctx context.Context, key, client string) (getResult, error) {
-	done, err := p.guard.admit(ctx, client)
+	ups, err := p.up.forKey([]byte(key))
 	if err != nil {
 		return getResult{}, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.cfg.UpstreamTimeout)
-	defer cancel()
 	var gen uint64
 	if p.l1 != nil {
 		gen = p.l1.generation([]byte(key))
 	}
-	sent := p.clock.Now() // TTLs count from before the request
-	rs, err := p.up.get(ctx, false, key)
-	done(err)
-	if err != nil {
-		if !isReply(err) {
-			p.metrics.upstreamErrors.Inc()
+	for i, up := range ups {
+		var rs []getResult
+		var sent time.Time
+		rs, sent, err = p.read(ctx, up, client, false, key)
+		if err != nil {
+			if i+1 < len(ups) && failover(err, true) {
+				continue
+			}
+			return getResult{}, err
 		}
-		return getResult{}, err
+		if p.l1 != nil {
+			r := rs[0]
+			p.l1.fill(key, r.value, r.found, r.ttl, sent.UnixNano(), p.clock.Now().Sub(sent), gen)
+			p.l1.settle()
+		}
+		return rs[0], nil
 	}
-	if p.l1 != nil {
-		r := rs[0]
-		p.l1.fill(key, r.value, r.found, r.ttl, sent.UnixNano(), p.clock.Now().Sub(sent), gen)
-		p.l1.settle()
+	return getResult{}, err
+}
+
+// read sends one guarded read of keys to up and returns the results and
+// when the request left (TTLs count from then).
+func (p *Proxy) read(ctx context.Context, up *upstream, client string, forMGet bool, keys ...string) ([]getResult, time.Time, error) {
+	done, err := p.guard.admit(ctx, client, up)
+	if err != nil {
+		return nil, time.Time{}, err
 	}
-	return rs[0], nil
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.UpstreamTimeout)
+	defer cancel()
+	sent := p.clock.Now()
+	rs, err := up.get(ctx, forMGet, keys...)
+	done(err)
+	if err != nil && !isReply(err) {
+		p.metrics.upstreamErrors.Inc()
+	}
+	return rs, sent, err
 }
 
 // mget answers the keys the L1 holds and reads the rest in one pipelined
@@ -310,21 +334,22 @@ func (p *Proxy) mget(c *server.Conn, keys [][]byte) {
 }
 
 // mgetMissing reads the keys an MGET missed in one guarded round trip and
-// fills the L1 with them.
+// fills the L1 with them. In front of a cluster the round trip goes to the
+// owners of the first key, and the store splits it among the owners.
 func (p *Proxy) mgetMissing(c *server.Conn, missing []string, gens []uint64) ([]getResult, error) {
-	done, err := p.guard.admit(c.Context(), c.RemoteHost())
+	ups, err := p.up.forKey([]byte(missing[0]))
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(c.Context(), p.cfg.UpstreamTimeout)
-	defer cancel()
-	sent := p.clock.Now() // TTLs count from before the request
-	rs, err := p.up.get(ctx, true, missing...)
-	done(err)
-	if err != nil {
-		if !isReply(err) {
-			p.metrics.upstreamErrors.Inc()
+	var rs []getResult
+	var sent time.Time
+	for i, up := range ups {
+		rs, sent, err = p.read(c.Context(), up, c.RemoteHost(), true, missing...)
+		if err == nil || i+1 == len(ups) || !failover(err, true) {
+			break
 		}
+	}
+	if err != nil {
 		return nil, err
 	}
 	if p.l1 != nil {
@@ -340,16 +365,44 @@ func (p *Proxy) mgetMissing(c *server.Conn, missing []string, gens []uint64) ([]
 }
 
 // forward sends a command upstream, through the guard, and relays the
-// reply.
+// reply. In front of a cluster a keyed command goes to the first key's
+// primary, or the next owner when the primary's breaker is open or it
+// cannot be reached (a write only if it surely never arrived); a command
+// without keys goes to any store node.
 func (p *Proxy) forward(c *server.Conn, spec *command.Spec, args [][]byte) {
-	done, err := p.guard.admit(c.Context(), c.RemoteHost())
+	var ups []*upstream
+	var err error
+	if spec.FirstKey > 0 && len(args) > spec.FirstKey {
+		ups, err = p.up.forKey(args[spec.FirstKey])
+	} else {
+		ups, err = p.up.forAny()
+	}
 	if err != nil {
 		c.W.Error(replyFor(err))
 		return
 	}
-	ctx, cancel := context.WithTimeout(c.Context(), p.cfg.UpstreamTimeout)
-	defer cancel()
-	done(p.up.do(ctx, &c.W, args, statusReply(spec, args)))
+	read := !spec.HasFlag(command.Write)
+	for i, up := range ups {
+		last := i+1 == len(ups)
+		done, err := p.guard.admit(c.Context(), c.RemoteHost(), up)
+		if err != nil {
+			if !last && failover(err, read) {
+				continue
+			}
+			c.W.Error(replyFor(err))
+			return
+		}
+		ctx, cancel := context.WithTimeout(c.Context(), p.cfg.UpstreamTimeout)
+		start := c.W.Len()
+		err = up.do(ctx, &c.W, args, statusReply(spec, args))
+		cancel()
+		done(err)
+		if err != nil && !last && failover(err, read) {
+			c.W.Truncate(start)
+			continue
+		}
+		return
+	}
 }
 
 // invalidate drops the keys a write touched from the L1 and detaches them
@@ -401,7 +454,7 @@ func replyFor(err error) string {
 // InfoSections implements server.Handler.
 func (p *Proxy) InfoSections() []server.InfoSection {
 	return []server.InfoSection{{Name: "proxy", Append: func(dst []byte) []byte {
-		dst = server.InfoLine(dst, "upstream", p.up.addr)
+		dst = server.InfoLine(dst, "upstream", p.up.describe())
 		if p.l1 != nil {
 			dst = server.InfoInt(dst, "l1_hits", int64(p.l1.hits()))
 			dst = server.InfoInt(dst, "l1_misses", int64(p.l1.misses()))

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"corral/internal/resp"
+	"corral/shed"
 )
 
 // upstream is the RESP server behind the proxy, reached through go-redis
@@ -18,12 +19,13 @@ import (
 type upstream struct {
 	addr   string
 	client *redis.Client
+	brk    *shed.Breaker // fails fast while this upstream is failing
 }
 
-func newUpstream(cfg Config) (*upstream, error) {
-	opt, err := redis.ParseURL(cfg.Upstream)
+func newUpstream(cfg Config, url string) (*upstream, error) {
+	opt, err := redis.ParseURL(url)
 	if err != nil {
-		return nil, fmt.Errorf("proxy: upstream %q: %w", cfg.Upstream, err)
+		return nil, fmt.Errorf("proxy: upstream %q: %w", url, err)
 	}
 	opt.Protocol = 2
 	opt.DisableIdentity = true

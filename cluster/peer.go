@@ -1,0 +1,264 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"corral/cluster/engine"
+	"corral/cluster/hlc"
+	"corral/cluster/repl"
+)
+
+// The internal commands nodes send each other, on the RESP port. They are
+// not in the command table; see server.InternalHandler.
+const (
+	cmdApply   = "corral.apply"   // key exp ver flag value ... → :applied
+	cmdRoots   = "corral.roots"   // part root ... → [root ...]
+	cmdBuckets = "corral.buckets" // part → [digest ...]
+	cmdKeys    = "corral.keys"    // part bucket ... → [key ver hash ...]
+	cmdFetch   = "corral.fetch"   // key ... → [key exp ver flag value ...]
+	cmdFwd     = "corral.fwd"     // proto command args... → $raw reply
+	cmdDBSize  = "corral.dbsize"  // → :live keys of partitions this node is primary of
+	cmdFlush   = "corral.flush"   // → +OK
+	cmdScan    = "corral.scan"    // cursor count [pattern] → [cursor key ...]
+)
+
+// errNoAddr is returned for a peer the view has no RESP address for.
+var errNoAddr = errors.New("no RESP address known")
+
+// peers holds a go-redis client per peer node, created on first use and
+// replaced when the peer's address changes.
+type peers struct {
+	addrOf   func(id string) string
+	timeout  time.Duration
+	poolSize int
+	password string
+
+	mu      sync.Mutex
+	clients map[string]*peerClient
+}
+
+type peerClient struct {
+	addr string
+	c    *redis.Client
+}
+
+func (ps *peers) client(id string) (*redis.Client, error) {
+	addr := ps.addrOf(id)
+	if addr == "" {
+		return nil, fmt.Errorf("peer %s: %w", id, errNoAddr)
+	}
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if pc := ps.clients[id]; pc != nil {
+		if pc.addr == addr {
+			return pc.c, nil
+		}
+		pc.c.Close()
+	}
+	c := redis.NewClient(&redis.Options{
+		Addr:                  addr,
+		Protocol:              2,
+		DisableIdentity:       true,
+		Password:              ps.password,
+		PoolSize:              ps.poolSize,
+		MaxRetries:            -1,
+		DialerRetries:         1,
+		DialTimeout:           ps.timeout,
+		ReadTimeout:           ps.timeout,
+		WriteTimeout:          ps.timeout,
+		PoolTimeout:           ps.timeout,
+		ContextTimeoutEnabled: true,
+	})
+	ps.clients[id] = &peerClient{addr: addr, c: c}
+	return c, nil
+}
+
+func (ps *peers) close() {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	for id, pc := range ps.clients {
+		pc.c.Close()
+		delete(ps.clients, id)
+	}
+}
+
+// do sends one internal command to peer id.
+func (ps *peers) do(ctx context.Context, id string, args ...any) (any, error) {
+	c, err := ps.client(id)
+	if err != nil {
+		return nil, err
+	}
+	v, err := c.Do(ctx, args...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("peer %s: %w", id, err)
+	}
+	return v, nil
+}
+
+// respTransport is repl.Transport over the peers' RESP ports.
+type respTransport struct{ ps *peers }
+
+func (t respTransport) Apply(ctx context.Context, to string, entries []repl.Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 1+5*len(entries))
+	args = append(args, cmdApply)
+	for _, e := range entries {
+		args = appendEntry(args, e)
+	}
+	_, err := t.ps.do(ctx, to, args...)
+	return err
+}
+
+func (t respTransport) Roots(ctx context.Context, to string, parts []int, roots []uint64) ([]uint64, error) {
+	args := make([]any, 0, 1+2*len(parts))
+	args = append(args, cmdRoots)
+	for i, p := range parts {
+		args = append(args, strconv.Itoa(p), strconv.FormatUint(roots[i], 10))
+	}
+	v, err := t.ps.do(ctx, to, args...)
+	if err != nil {
+		return nil, err
+	}
+	return parseUints(v)
+}
+
+func (t respTransport) Buckets(ctx context.Context, to string, part int) ([]uint64, error) {
+	v, err := t.ps.do(ctx, to, cmdBuckets, strconv.Itoa(part))
+	if err != nil {
+		return nil, err
+	}
+	return parseUints(v)
+}
+
+func (t respTransport) Keys(ctx context.Context, to string, part int, buckets []int) ([]engine.KeyHash, error) {
+	args := make([]any, 0, 2+len(buckets))
+	args = append(args, cmdKeys, strconv.Itoa(part))
+	for _, b := range buckets {
+		args = append(args, strconv.Itoa(b))
+	}
+	v, err := t.ps.do(ctx, to, args...)
+	if err != nil {
+		return nil, err
+	}
+	arr, ok := v.([]any)
+	if !ok || len(arr)%3 != 0 {
+		return nil, fmt.Errorf("peer %s: malformed %s reply", to, cmdKeys)
+	}
+	out := make([]engine.KeyHash, 0, len(arr)/3)
+	for i := 0; i < len(arr); i += 3 {
+		k, _ := arr[i].(string)
+		ver, err1 := parseUint(arr[i+1])
+		h, err2 := parseUint(arr[i+2])
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("peer %s: malformed %s reply", to, cmdKeys)
+		}
+		out = append(out, engine.KeyHash{Key: k, Version: hlc.Timestamp(ver), Hash: h})
+	}
+	return out, nil
+}
+
+func (t respTransport) Fetch(ctx context.Context, to string, keys [][]byte) ([]repl.Entry, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	args := make([]any, 0, 1+len(keys))
+	args = append(args, cmdFetch)
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	v, err := t.ps.do(ctx, to, args...)
+	if err != nil {
+		return nil, err
+	}
+	arr, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("peer %s: malformed %s reply", to, cmdFetch)
+	}
+	return parseEntries(arr)
+}
+
+// appendEntry appends e's five wire fields: key, deadline, version, flag
+// ("t" for a tombstone, "v" for a value) and value.
+func appendEntry(args []any, e repl.Entry) []any {
+	flag := "v"
+	if e.Rec.Tombstone {
+		flag = "t"
+	}
+	val := e.Rec.Value
+	if val == nil {
+		val = []byte{}
+	}
+	return append(args, e.Key, strconv.FormatInt(e.Rec.ExpireAt, 10), strconv.FormatUint(uint64(e.Rec.Version), 10), flag, val)
+}
+
+// parseEntries decodes the five-field records of a FETCH reply.
+func parseEntries(arr []any) ([]repl.Entry, error) {
+	if len(arr)%5 != 0 {
+		return nil, errors.New("malformed records: not a multiple of 5 fields")
+	}
+	out := make([]repl.Entry, 0, len(arr)/5)
+	for i := 0; i < len(arr); i += 5 {
+		f := make([][]byte, 5)
+		for j := range f {
+			s, ok := arr[i+j].(string)
+			if !ok {
+				return nil, errors.New("malformed records: a field is not a string")
+			}
+			f[j] = []byte(s)
+		}
+		e, err := decodeEntry(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// decodeEntry decodes five wire fields into an Entry. The key and value
+// are kept as given: the caller passes fresh slices.
+func decodeEntry(f [][]byte) (repl.Entry, error) {
+	exp, err1 := strconv.ParseInt(string(f[1]), 10, 64)
+	ver, err2 := strconv.ParseUint(string(f[2]), 10, 64)
+	if err1 != nil || err2 != nil || ver == 0 || (string(f[3]) != "t" && string(f[3]) != "v") {
+		return repl.Entry{}, fmt.Errorf("malformed record for key %q", f[0])
+	}
+	rec := engine.Record{ExpireAt: exp, Version: hlc.Timestamp(ver), Tombstone: string(f[3]) == "t"}
+	if !rec.Tombstone {
+		rec.Value = f[4]
+	}
+	return repl.Entry{Key: f[0], Rec: rec}, nil
+}
+
+func parseUint(v any) (uint64, error) {
+	s, ok := v.(string)
+	if !ok {
+		return 0, errors.New("not a string")
+	}
+	return strconv.ParseUint(s, 10, 64)
+}
+
+func parseUints(v any) ([]uint64, error) {
+	arr, ok := v.([]any)
+	if !ok {
+		return nil, errors.New("malformed reply: not an array")
+	}
+	out := make([]uint64, len(arr))
+	for i, x := range arr {
+		n, err := parseUint(x)
+		if err != nil {
+			return nil, fmt.Errorf("malformed reply: %w", err)
+		}
+		out[i] = n
+	}
+	return out, nil
+}

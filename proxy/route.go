@@ -1,0 +1,174 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+
+	"corral/shed"
+)
+
+// Router tells a proxy in front of a store cluster where keys live. The
+// cluster package provides one that follows the gossip view; the proxy
+// itself knows nothing of membership or placement.
+type Router interface {
+	// Owners returns the RESP addresses of key's owners, primary first;
+	// none while no store node owns partitions.
+	Owners(key []byte) []string
+	// Nodes returns the RESP addresses of every store node that owns
+	// partitions, for commands without a key.
+	Nodes() []string
+}
+
+// upstreams are the RESP servers behind the proxy: the one --upstream, or
+// the store nodes a Router names, each with its own connection pool and
+// breaker (one failing node must not open the circuit to the others).
+type upstreams struct {
+	cfg    Config
+	deps   shed.Deps
+	fixed  *upstream // set with --upstream
+	router Router
+
+	mu  sync.Mutex
+	all map[string]*upstream // by address, when routed
+	rr  uint32               // round robin over Nodes for keyless commands
+}
+
+func newUpstreams(cfg Config, deps shed.Deps) (*upstreams, error) {
+	u := &upstreams{cfg: cfg, deps: deps, router: cfg.Router, all: map[string]*upstream{}}
+	if cfg.Router != nil {
+		return u, nil
+	}
+	var err error
+	if u.fixed, err = newUpstream(cfg, cfg.Upstream); err != nil {
+		return nil, err
+	}
+	if u.fixed.brk, err = u.breaker(u.fixed.addr); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+func (u *upstreams) breaker(addr string) (*shed.Breaker, error) {
+	bcfg := u.cfg.Breaker
+	bcfg.Target = "upstream " + addr
+	if bcfg.Clock == nil {
+		bcfg.Clock = u.deps.Clock
+	}
+	if bcfg.Logger == nil {
+		bcfg.Logger = u.deps.Logger
+	}
+	if bcfg.Registerer == nil {
+		bcfg.Registerer = u.deps.Registerer
+	}
+	b, err := shed.NewBreaker(bcfg)
+	if err != nil {
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
+	return b, nil
+}
+
+// get returns the upstream at addr, creating it on first use.
+func (u *upstreams) get(addr string) (*upstream, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if up := u.all[addr]; up != nil {
+		return up, nil
+	}
+	up, err := newUpstream(u.cfg, "redis://"+addr)
+	if err != nil {
+		return nil, err
+	}
+	if up.brk, err = u.breaker(addr); err != nil {
+		up.close()
+		return nil, err
+	}
+	u.all[addr] = up
+	return up, nil
+}
+
+// errNoOwner is returned while no store node owns partitions.
+var errNoOwner = errors.New("no store node owns partitions yet")
+
+// forKey returns the upstreams to try for key, in order: the owners,
+// primary first, or the one fixed upstream.
+func (u *upstreams) forKey(key []byte) ([]*upstream, error) {
+	if u.fixed != nil {
+		return []*upstream{u.fixed}, nil
+	}
+	return u.resolve(u.router.Owners(key))
+}
+
+// forAny returns the upstreams to try for a command without a key: every
+// store node, starting at a different one each time.
+func (u *upstreams) forAny() ([]*upstream, error) {
+	if u.fixed != nil {
+		return []*upstream{u.fixed}, nil
+	}
+	nodes := u.router.Nodes()
+	if len(nodes) == 0 {
+		return nil, errNoOwner
+	}
+	u.mu.Lock()
+	u.rr++
+	start := int(u.rr) % len(nodes)
+	u.mu.Unlock()
+	return u.resolve(append(nodes[start:len(nodes):len(nodes)], nodes[:start]...))
+}
+
+func (u *upstreams) resolve(addrs []string) ([]*upstream, error) {
+	if len(addrs) == 0 {
+		return nil, errNoOwner
+	}
+	out := make([]*upstream, 0, len(addrs))
+	for _, a := range addrs {
+		up, err := u.get(a)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, up)
+	}
+	return out, nil
+}
+
+// describe names the upstream for INFO.
+func (u *upstreams) describe() string {
+	if u.fixed != nil {
+		return u.fixed.addr
+	}
+	return "cluster (" + strings.Join(u.router.Nodes(), ",") + ")"
+}
+
+func (u *upstreams) close() error {
+	var errs []error
+	if u.fixed != nil {
+		errs = append(errs, u.fixed.close())
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for a, up := range u.all {
+		errs = append(errs, up.close())
+		delete(u.all, a)
+	}
+	return errors.Join(errs...)
+}
+
+// failover reports whether a command that failed with err on one owner
+// may go to the next: always for a read, and for a write only when it
+// never reached the owner (breaker open, connection refused).
+func failover(err error, read bool) bool {
+	if err == nil || isReply(err) {
+		return false
+	}
+	if errors.Is(err, shed.ErrOpen) {
+		return true
+	}
+	if read {
+		return !errors.Is(err, shed.ErrOverloaded) && !errors.Is(err, shed.ErrRateLimited) && !errors.Is(err, context.Canceled)
+	}
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial"
+}
