@@ -3,6 +3,7 @@ package cluster_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"corral/cluster"
 	"corral/cluster/clustertest"
+	"corral/cluster/repl"
 )
 
 // writeKeys SETs keys prefix:from..to-1 through c, each to its own name,
@@ -151,4 +153,20 @@ func TestDrainUnderWriteLoad(t *testing.T) {
 	checkKeys(t, c0, "k", 0, last)
 	checkKeys(t, k.Node("1").Client(), "k", 0, last)
 	t.Logf("%d writes acknowledged, none lost", last)
+}
+
+// TestQuorumWriteUnacked: with --write-acks quorum and RF 2, a write whose
+// co-owner cannot be reached is answered UNACKED (a code no client
+// retries); once the link heals the same write is acknowledged.
+func TestQuorumWriteUnacked(t *testing.T) {
+	k := clustertest.New(t, 2, clustertest.Options{Acks: repl.AckQuorum})
+	k.Cut("0", "1", true)
+	err := k.Node("0").Client().Set(context.Background(), "q", "v", 0).Err()
+	if err == nil || !strings.HasPrefix(err.Error(), "UNACKED the write reached 1 owner(s); --write-acks quorum needs 2") {
+		t.Fatalf("SET with the co-owner cut off = %v, want UNACKED", err)
+	}
+	k.Cut("0", "1", false)
+	if err := k.Node("0").Client().Set(context.Background(), "q", "v", 0).Err(); err != nil {
+		t.Fatalf("SET after the heal = %v", err)
+	}
 }

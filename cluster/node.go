@@ -282,6 +282,11 @@ func (n *node) drain() {
 			n.rep.FlushHints(ctx)
 			n.rep.Round(ctx)
 			st := n.rep.Status()
+			if len(n.table.Load().Nodes()) == 0 {
+				n.s.log.Warn("drained with no active store left to hand partitions to", "partitions_held", st.Handoff)
+				close(n.drained)
+				return
+			}
 			if st.Handoff == 0 && st.Hints == 0 {
 				n.s.log.Info("drained: partitions handed off", "took", time.Since(start).Round(time.Millisecond))
 				close(n.drained)

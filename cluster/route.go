@@ -15,9 +15,13 @@ import (
 	"corral/internal/server"
 )
 
-// errNoReplicas is Redis's reply when a write did not reach the replicas
-// min-replicas-to-write asks for; corral uses it when --write-acks is not met.
-const errNoReplicas = "NOREPLICAS Not enough good replicas to write."
+// unacked is the reply to a write fewer owners applied than --write-acks
+// asks for. Unlike Redis's NOREPLICAS, which refuses a write before running
+// it (and which go-redis retries), the write did run here and may still
+// spread by hints and anti-entropy, so the code is one no client retries.
+func unacked(acks, need int, mode string) string {
+	return fmt.Sprintf("UNACKED the write reached %d owner(s); --write-acks %s needs %d; it may still spread", acks, mode, need)
+}
 
 // execCluster routes a data command on a cluster node: commands on keys
 // this node owns run here (and writes replicate to the co-owners), single
@@ -62,7 +66,7 @@ func (s *Store) execCluster(c *server.Conn, spec *command.Spec, args [][]byte) {
 // execOwned runs a command on keys this node owns: partitions still being
 // filled first fetch the keys from their co-owners; a write is then
 // replicated to the co-owners of every key it changed, and answered with
-// NOREPLICAS when fewer owners than --write-acks asks for applied it.
+// UNACKED when fewer owners than --write-acks asks for applied it.
 func (n *node) execOwned(c *server.Conn, spec *command.Spec, args [][]byte) {
 	s := n.s
 	var keys [][]byte
@@ -93,15 +97,15 @@ func (n *node) execOwned(c *server.Conn, spec *command.Spec, args [][]byte) {
 			byPart[p] = append(byPart[p], repl.Entry{Key: append([]byte(nil), k...), Rec: rec})
 		}
 	}
-	ok := true
+	failed := ""
 	for p, entries := range byPart {
-		if acks, need := n.rep.Replicate(c.Context(), p, entries); acks < need {
-			ok = false
+		if acks, need := n.rep.Replicate(c.Context(), p, entries); acks < need && failed == "" {
+			failed = unacked(acks, need, n.cfg.Repl.Acks.String())
 		}
 	}
-	if !ok {
+	if failed != "" {
 		c.W.Truncate(start)
-		c.W.Error(errNoReplicas)
+		c.W.Error(failed)
 	}
 }
 

@@ -39,7 +39,7 @@ func TestCommandLineErrorsExit2(t *testing.T) {
 		{"bad size flag", []string{"store", "--proto-max-bulk-len", "12xb"}, env(), "proto-max-bulk-len"},
 		{"bad env", []string{"store"}, env("CORRAL_MAXCLIENTS", "lots"), "CORRAL_MAXCLIENTS"},
 		{"bad env size", []string{"store"}, env("CORRAL_CLIENT_QUERY_BUFFER_LIMIT", "-1"), "CORRAL_CLIENT_QUERY_BUFFER_LIMIT"},
-		{"proxy without upstream", []string{"proxy"}, env(), "--upstream is required"},
+		{"proxy without upstream", []string{"proxy"}, env(), "--upstream or --seeds is required"},
 		{"bad upstream", []string{"proxy", "--upstream", "http://x"}, env(), "upstream"},
 		{"bad log level", []string{"store", "--log-level", "loud"}, env(), "--log-level"},
 		{"bad log format", []string{"store", "--log-format", "xml"}, env(), "--log-format"},

@@ -108,7 +108,15 @@ type lifecycle struct {
 	leaving atomic.Bool
 	log     *slog.Logger
 	status  func(w io.Writer)
+	readyFn func() bool // the role's own readiness (a store: joined the cluster)
+	drain   func()      // the role's drain (a store: hand partitions off, then exit)
 }
+
+// routerRole runs a proxy's cluster membership beside the proxy.
+type routerRole struct{ r *cluster.Router }
+
+func (routerRole) Listen() error                    { return nil }
+func (rr routerRole) Run(ctx context.Context) error { return rr.r.Run(ctx) }
 
 func (l *lifecycle) phase() string {
 	switch {
@@ -131,9 +139,16 @@ func runRoles(ctx context.Context, lc *lifecycle, adminAddr string, reg *prometh
 	adm, err := admin.New(admin.Config{
 		Addr:     adminAddr,
 		Gatherer: reg,
-		Ready:    lc.ready.Load,
+		Ready: func() bool {
+			return lc.ready.Load() && (lc.readyFn == nil || lc.readyFn())
+		},
 		Drain: func() {
 			lc.leaving.Store(true)
+			if lc.drain != nil {
+				lc.log.Info("drain requested: phase leaving; handing partitions off, then exiting")
+				lc.drain()
+				return
+			}
 			lc.log.Info("drain requested: phase leaving; still serving until shutdown")
 		},
 		Status: func(w io.Writer) {
@@ -157,9 +172,32 @@ func runRoles(ctx context.Context, lc *lifecycle, adminAddr string, reg *prometh
 	g.Go(func() error { return adm.Run(gctx) })
 	lc.ready.Store(true)
 	lc.log.Info("corral started", "role", lc.name, "version", version, "admin", adm.Addr())
+	notifyStarted(ctx, roles, adm.Addr())
 	err = g.Wait()
 	lc.log.Info("corral stopped", "role", lc.name)
 	return err
+}
+
+// startedKey is the context key under which an in-process caller (corral
+// bench's launcher) passes a startedFunc to a role.
+type startedKey struct{}
+
+// startedFunc learns where a role serves once every listener is bound:
+// the RESP address clients use (the last role's: the proxy of dev) and the
+// admin address ("" when disabled). Ports given as 0 are reported bound.
+type startedFunc func(respAddr, adminAddr string)
+
+// notifyStarted calls the startedFunc ctx carries, if any.
+func notifyStarted(ctx context.Context, roles []role, adminAddr string) {
+	f, ok := ctx.Value(startedKey{}).(startedFunc)
+	if !ok || len(roles) == 0 {
+		return
+	}
+	var addr string
+	if a, ok := roles[len(roles)-1].(interface{ Addr() string }); ok {
+		addr = a.Addr()
+	}
+	f(addr, adminAddr)
 }
 
 type proxyFlags struct {
@@ -215,24 +253,44 @@ func runProxy(ctx context.Context, args []string, getenv func(string) string, st
 	f.common(&c, ":6379")
 	f.proxyKnobs(&p, true)
 	f.defenses(&d)
+	var cf clusterFlags
+	var s storeFlags
+	f.clusterKnobs(&cf, false)
+	f.storeKnobs(&s)
 	var negTTL time.Duration
 	f.DurationVar(&negTTL, "negative-ttl", 5*time.Second, "accepted so that proxy and store take the same flags; negative entries are the store's (see corral store --help)")
 	lg, reg, err := setup(f, &c, args, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	if p.upstream == "" {
-		return usagef("corral proxy: --upstream is required (for example --upstream redis://127.0.0.1:7379)")
+	switch {
+	case p.upstream == "" && cf.seeds == "":
+		return usagef("corral proxy: --upstream or --seeds is required (for example --upstream redis://127.0.0.1:7379, or --seeds corral-store:7946)")
+	case p.upstream != "" && cf.seeds != "":
+		return usagef("corral proxy: --upstream and --seeds are exclusive: one upstream, or a store cluster")
 	}
 	pcfg := p.config(&c, lg, reg)
 	if err := d.applyProxy(&pcfg); err != nil {
 		return usagef("corral proxy: %v", err)
 	}
+	router, err := cf.router(s.partitions, c.listen, lg)
+	if err != nil {
+		return usagef("corral proxy: %v", err)
+	}
+	roles := []role{}
+	if router != nil {
+		pcfg.Router = router
+		roles = append(roles, routerRole{router})
+	}
 	px, err := proxy.New(pcfg)
 	if err != nil {
 		return usagef("corral proxy: %v", err)
 	}
-	return runRoles(ctx, &lifecycle{name: "proxy", log: lg}, c.admin, reg, px)
+	lc := &lifecycle{name: "proxy", log: lg}
+	if router != nil {
+		lc.readyFn = func() bool { return len(router.Nodes()) > 0 }
+	}
+	return runRoles(ctx, lc, c.admin, reg, append(roles, px)...)
 }
 
 type storeFlags struct {
@@ -263,11 +321,16 @@ func runStore(ctx context.Context, args []string, getenv func(string) string, st
 	f.storeKnobs(&s)
 	f.defenses(&d)
 	f.originKnobs(&o)
+	var cf clusterFlags
+	f.clusterKnobs(&cf, true)
 	lg, reg, err := setup(f, &c, args, getenv, stderr)
 	if err != nil {
 		return err
 	}
 	scfg := s.config(&c, c.serverConfig("store"), lg, reg)
+	if err := cf.applyStore(&scfg, c.admin, lg); err != nil {
+		return usagef("corral store: %v", err)
+	}
 	org, err := o.applyStore(&scfg, &d)
 	if err != nil {
 		return usagef("corral store: %v", err)
@@ -277,7 +340,8 @@ func runStore(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return usagef("corral store: %v", err)
 	}
-	return runRoles(ctx, &lifecycle{name: "store", log: lg}, c.admin, reg, st)
+	lc := &lifecycle{name: "store", log: lg, status: st.WriteStatus, readyFn: st.Ready, drain: st.Drain}
+	return runRoles(ctx, lc, c.admin, reg, st)
 }
 
 func runDev(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
