@@ -3,6 +3,9 @@ package cluster_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +15,7 @@ import (
 	"corral/cluster"
 	"corral/cluster/clustertest"
 	"corral/cluster/repl"
+	"corral/origin"
 )
 
 // writeKeys SETs keys prefix:from..to-1 through c, each to its own name,
@@ -168,5 +172,57 @@ func TestQuorumWriteUnacked(t *testing.T) {
 	k.Cut("0", "1", false)
 	if err := k.Node("0").Client().Set(context.Background(), "q", "v", 0).Err(); err != nil {
 		t.Fatalf("SET after the heal = %v", err)
+	}
+}
+
+// TestScaleUpDoesNotStampedeTheOrigin: values loaded from the origin reach
+// the co-owners, and a node added to the cluster asks its co-owners for
+// keys of partitions it has not been filled with yet instead of loading
+// them again: adding a node costs the origin nothing.
+func TestScaleUpDoesNotStampedeTheOrigin(t *testing.T) {
+	var loads atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		loads.Add(1)
+		w.Header().Set("Cache-Control", "max-age=600")
+		fmt.Fprint(w, "origin:"+r.URL.Path)
+	}))
+	defer srv.Close()
+	tweak := func(_ string, cfg *cluster.Config) {
+		ocfg := origin.DefaultConfig()
+		ocfg.URL = srv.URL + "/{key}"
+		org, err := origin.New(ocfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { org.Close() })
+		cfg.Origin = org
+	}
+	// Anti-entropy off in effect (once an hour): only replication of the
+	// loads and the new node's fetches from its co-owners can serve it.
+	k := clustertest.New(t, 2, clustertest.Options{Tweak: tweak, AEInterval: time.Hour})
+	ctx := context.Background()
+	const n = 300
+	for i := range n {
+		if err := k.Node("0").Client().Get(ctx, fmt.Sprint("o", i)).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := loads.Load(); got != n {
+		t.Fatalf("%d origin loads for %d cold keys, want %d", got, n, n)
+	}
+	k.WaitFor(10*time.Second, "the loads to reach the co-owner", func() bool {
+		return k.Node("1").Store.Engine().Len(time.Now().UnixMilli()) == n
+	})
+	k.Start("2")
+	k.WaitOwners(3, 20*time.Second)
+	c2 := k.Node("2").Client()
+	for i := range n {
+		key := fmt.Sprint("o", i)
+		if v, err := c2.Get(ctx, key).Result(); err != nil || v != "origin:/"+key {
+			t.Fatalf("GET %s on the new node = %q, %v", key, v, err)
+		}
+	}
+	if got := loads.Load(); got != n {
+		t.Errorf("the origin saw %d more loads after the scale-up, want 0", got-n)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"corral/cluster/engine"
 	"corral/cluster/membership"
 	"corral/cluster/placement"
 	"corral/cluster/repl"
@@ -123,6 +124,13 @@ func newNode(s *Store, cfg ClusterConfig) (*node, error) {
 		return nil, err
 	}
 	n.registerMetrics(s.cfg.Registerer)
+	if s.rt != nil {
+		// A loaded value goes to the co-owners too, so the next owner has
+		// it if the primary fails, instead of loading it again.
+		s.rt.stored = func(key []byte, rec engine.Record) {
+			n.rep.ReplicateAsync(s.eng.Partition(key), []repl.Entry{{Key: key, Rec: rec}})
+		}
+	}
 	return n, nil
 }
 

@@ -52,6 +52,9 @@ type readThrough struct {
 	adm     *shed.Admission
 	brk     *shed.Breaker
 	m       *rtMetrics
+	// stored, if set, is told of every value a load put in the engine (a
+	// cluster node replicates it to the co-owners). It must not block.
+	stored func(key []byte, rec engine.Record)
 
 	// A DEL is how applications invalidate a cache after changing the data
 	// behind it, and it must beat a load that read the old data, even when
@@ -292,6 +295,9 @@ func (rt *readThrough) store(key string, res origin.Result, base hlc.Timestamp, 
 	}
 	keep := fresh + max(rt.policy.StaleWhileRevalidate, rt.policy.StaleIfError).Milliseconds()
 	rt.table.put(key, loaded{value: res.Value, found: true, version: rec.Version, freshUntil: fresh, keepUntil: keep, delta: delta})
+	if rt.stored != nil {
+		rt.stored(k, rec)
+	}
 	return loadResult{res.Value, true}
 }
 

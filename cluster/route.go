@@ -69,6 +69,14 @@ func (s *Store) execCluster(c *server.Conn, spec *command.Spec, args [][]byte) {
 // UNACKED when fewer owners than --write-acks asks for applied it.
 func (n *node) execOwned(c *server.Conn, spec *command.Spec, args [][]byte) {
 	s := n.s
+	if !spec.HasFlag(command.Multikey) && !spec.HasFlag(command.Write) {
+		// The hot path, a single-key read: no allocation.
+		if p := s.eng.Partition(args[1]); !n.rep.Filled(p) {
+			n.rep.FetchFromOwners(c.Context(), p, [][]byte{args[1]})
+		}
+		s.execLocal(c, spec, args)
+		return
+	}
 	var keys [][]byte
 	spec.ForEachKey(args, func(k []byte) { keys = append(keys, k) })
 	for _, k := range keys {

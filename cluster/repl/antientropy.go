@@ -96,6 +96,7 @@ func (r *Replicator) compareWith(ctx context.Context, peer string, parts []int, 
 				continue
 			}
 			st.Differing++
+			r.markOutOfSync(p, peer)
 			if *budget == 0 {
 				st.Deferred++
 				continue
@@ -259,7 +260,7 @@ func (r *Replicator) Status() Status {
 			continue
 		}
 		s.Owned++
-		if !r.filled[p] {
+		if !r.filled[p].Load() {
 			s.Unfilled++
 		}
 		if t.Primary(p) != r.cfg.Self {

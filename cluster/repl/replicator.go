@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"corral/cluster/engine"
 	"corral/cluster/placement"
@@ -30,7 +31,8 @@ type Replicator struct {
 
 	mu     sync.Mutex
 	table  *placement.Table // the table the state below follows
-	filled []bool           // per partition we own: we hold what our co-owners hold
+	seen   atomic.Pointer[placement.Table] // r.table, readable without mu
+	filled []atomic.Bool    // per partition we own: we hold what our co-owners hold (written under mu)
 	inSync [][]string       // per partition we are primary of: co-owners found equal since the last failure
 	hints  map[string]*hintQueue
 }
@@ -60,7 +62,7 @@ func New(cfg Config) (*Replicator, error) {
 		rand:   cfg.Rand.Or(),
 		log:    lg.With("component", "repl"),
 		bg:     make(chan struct{}, maxBackground),
-		filled: make([]bool, cfg.Engine.Partitions()),
+		filled: make([]atomic.Bool, cfg.Engine.Partitions()),
 		inSync: make([][]string, cfg.Engine.Partitions()),
 		hints:  make(map[string]*hintQueue),
 	}
@@ -77,6 +79,9 @@ func (r *Replicator) Local() Local { return r.local }
 // in line with it when it changed.
 func (r *Replicator) current() *placement.Table {
 	t := r.cfg.Table()
+	if r.seen.Load() == t {
+		return t // the hot path: no lock
+	}
 	r.mu.Lock()
 	if t != r.table {
 		r.retableLocked(t)
@@ -92,19 +97,20 @@ func (r *Replicator) current() *placement.Table {
 func (r *Replicator) retableLocked(t *placement.Table) {
 	old := r.table
 	r.table = t
+	defer r.seen.Store(t)
 	self := r.cfg.Self
 	for p := range r.filled {
 		owns := t != nil && t.Owns(self, p)
 		had := old != nil && old.Owns(self, p)
 		switch {
 		case !owns:
-			r.filled[p] = false
+			r.filled[p].Store(false)
 			r.inSync[p] = nil
 			continue
 		case t.RF() == 1:
-			r.filled[p] = true // nobody to ask
+			r.filled[p].Store(true) // nobody to ask
 		case !had:
-			r.filled[p] = false
+			r.filled[p].Store(false)
 		}
 		if t.Primary(p) != self {
 			r.inSync[p] = nil
@@ -120,7 +126,7 @@ func (r *Replicator) markFilled(part int) {
 	t := r.current()
 	r.mu.Lock()
 	if t != nil && part >= 0 && part < len(r.filled) && t.Owns(r.cfg.Self, part) {
-		r.filled[part] = true
+		r.filled[part].Store(true)
 	}
 	r.mu.Unlock()
 }
@@ -130,9 +136,7 @@ func (r *Replicator) markFilled(part int) {
 // keys it misses should ask the co-owners (FetchFromOwners).
 func (r *Replicator) Filled(part int) bool {
 	r.current()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return part >= 0 && part < len(r.filled) && r.filled[part]
+	return part >= 0 && part < len(r.filled) && r.filled[part].Load()
 }
 
 // markInSync records that peer holds what we hold of part, which we are
@@ -142,6 +146,12 @@ func (r *Replicator) markInSync(part int, peer string) {
 	if r.table != nil && r.table.Primary(part) == r.cfg.Self && !slices.Contains(r.inSync[part], peer) {
 		r.inSync[part] = append(r.inSync[part], peer)
 	}
+	r.mu.Unlock()
+}
+
+func (r *Replicator) markOutOfSync(part int, peer string) {
+	r.mu.Lock()
+	r.markOutOfSyncLocked(part, peer)
 	r.mu.Unlock()
 }
 
@@ -189,20 +199,35 @@ func (r *Replicator) Replicate(ctx context.Context, part int, entries []Entry) (
 		return acks, need
 	}
 	if r.cfg.Acks == AckOne {
-		select {
-		case r.bg <- struct{}{}:
-			go func() {
-				defer func() { <-r.bg }()
-				r.send(context.WithoutCancel(ctx), part, peers, entries)
-			}()
-		default:
-			for _, p := range peers {
-				r.hint(p, part, entries)
-			}
-		}
+		r.background(part, peers, entries)
 		return acks, need
 	}
 	return acks + r.send(ctx, part, peers, entries), need
+}
+
+// ReplicateAsync sends entries of part to its other owners in the
+// background, whatever the ack mode: for records nobody waits on, such as
+// values a read-through load stored. The caller must not modify entries.
+func (r *Replicator) ReplicateAsync(part int, entries []Entry) {
+	if peers, _ := peersOf(r.current(), r.cfg.Self, part); len(peers) > 0 {
+		r.background(part, peers, entries)
+	}
+}
+
+// background replicates on a goroutine of its own, bounded by
+// maxBackground; past the bound, the peers are hinted instead.
+func (r *Replicator) background(part int, peers []string, entries []Entry) {
+	select {
+	case r.bg <- struct{}{}:
+		go func() {
+			defer func() { <-r.bg }()
+			r.send(context.Background(), part, peers, entries)
+		}()
+	default:
+		for _, p := range peers {
+			r.hint(p, part, entries)
+		}
+	}
 }
 
 // need returns how many owners the ack mode waits for.

@@ -17,10 +17,10 @@ import (
 )
 
 // startProxy runs a proxy routing by the gossip view of k's cluster.
-func startProxy(t *testing.T, k *clustertest.Kit, partitions int) *redis.Client {
+func startProxy(t testing.TB, k *clustertest.Kit, partitions int, tune func(*proxy.Config)) *redis.Client {
 	t.Helper()
 	mc := membership.DefaultConfig()
-	mc.NodeID = "proxy-" + t.Name()
+	mc.NodeID = "proxy"
 	mc.Bind = "127.0.0.1:0"
 	mc.Profile = membership.ProfileLocal
 	mc.Meta.Partitions = partitions
@@ -42,6 +42,9 @@ func startProxy(t *testing.T, k *clustertest.Kit, partitions int) *redis.Client 
 	}
 	k.WaitFor(10*time.Second, "the proxy to see the store nodes", func() bool { return len(r.Nodes()) == len(k.Nodes()) })
 	pc.Router = r
+	if tune != nil {
+		tune(&pc)
+	}
 	px, err := proxy.New(pc)
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +95,7 @@ func checkKeys(t *testing.T, c *redis.Client, from, to int) {
 func TestKillNodeThroughProxy(t *testing.T) {
 	const partitions = 256
 	k := clustertest.New(t, 3, clustertest.Options{Partitions: partitions})
-	c := startProxy(t, k, partitions)
+	c := startProxy(t, k, partitions, nil)
 	writeKeys(t, c, 0, 5000)
 	k.WaitConverged(20 * time.Second)
 
@@ -126,7 +129,7 @@ func TestKillNodeThroughProxy(t *testing.T) {
 func TestMultiKeyCommandsSpanOwners(t *testing.T) {
 	const partitions = 256
 	k := clustertest.New(t, 3, clustertest.Options{Partitions: partitions})
-	c := startProxy(t, k, partitions)
+	c := startProxy(t, k, partitions, nil)
 	ctx := context.Background()
 	var kv []any
 	var keys []string
