@@ -30,10 +30,10 @@ type Replicator struct {
 	bg    chan struct{} // AckOne's background replication slots
 
 	mu     sync.Mutex
-	table  *placement.Table // the table the state below follows
+	table  *placement.Table                // the table the state below follows
 	seen   atomic.Pointer[placement.Table] // r.table, readable without mu
-	filled []atomic.Bool    // per partition we own: we hold what our co-owners hold (written under mu)
-	inSync [][]string       // per partition we are primary of: co-owners found equal since the last failure
+	filled []atomic.Bool                   // per partition we own: we hold what our co-owners hold (written under mu)
+	inSync [][]string                      // per partition we are primary of: co-owners found equal since the last failure
 	hints  map[string]*hintQueue
 }
 

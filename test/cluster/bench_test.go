@@ -20,13 +20,16 @@ import (
 // store:
 //
 //   - store-owner: a client asks the key's primary store directly;
+//
 //   - store-forward: a client asks a store that does not own the key,
 //     which forwards it to an owner (one extra hop);
+//
 //   - proxy-upstream: a proxy with --upstream in front of one store alone;
+//
 //   - proxy-routed: a proxy routing by the gossip view to the key's primary
 //     among three stores.
 //
-//	go test -run '^$' -bench Routing -benchtime 20000x -count 6 ./test/cluster/ | tee /tmp/r.txt; benchstat /tmp/r.txt
+//     go test -run '^$' -bench Routing -benchtime 20000x -count 6 ./test/cluster/ | tee /tmp/r.txt; benchstat /tmp/r.txt
 func BenchmarkRouting(b *testing.B) {
 	const partitions = 256
 	k := clustertest.New(b, 3, clustertest.Options{Partitions: partitions})
