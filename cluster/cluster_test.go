@@ -226,3 +226,31 @@ func TestScaleUpDoesNotStampedeTheOrigin(t *testing.T) {
 		t.Errorf("the origin saw %d more loads after the scale-up, want 0", got-n)
 	}
 }
+
+// BenchmarkConvergeAfterHeal measures how long three nodes with the
+// default --ae-interval (1s) take, after replication between node 0 and
+// the others was cut while 200 writes landed on each side, to be back to
+// RF in-sync copies of every partition (no hints: anti-entropy alone).
+//
+//	go test -run '^$' -bench ConvergeAfterHeal -benchtime 5x ./cluster/
+func BenchmarkConvergeAfterHeal(b *testing.B) {
+	k := clustertest.New(b, 3, clustertest.Options{AEInterval: time.Second, Tweak: func(_ string, cfg *cluster.Config) {
+		cfg.Cluster.Repl.HintsPerPeer = 0
+	}})
+	ctx := context.Background()
+	var total time.Duration
+	for i := 0; b.Loop(); i++ {
+		k.Partition([]string{"0"}, []string{"1", "2"}, true)
+		for j := range 200 {
+			if err := k.Node("0").Client().Set(ctx, fmt.Sprintf("a:%d:%d", i, j), "v", 0).Err(); err != nil {
+				b.Fatal(err)
+			}
+			if err := k.Node("1").Client().Set(ctx, fmt.Sprintf("b:%d:%d", i, j), "v", 0).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		k.Partition([]string{"0"}, []string{"1", "2"}, false)
+		total += k.WaitConverged(30 * time.Second)
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms-to-converge")
+}
