@@ -254,3 +254,44 @@ func BenchmarkConvergeAfterHeal(b *testing.B) {
 	}
 	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms-to-converge")
 }
+
+// TestInternalCommandsNeedTheClusterSecret: with --cluster-secret set, the
+// nodes replicate to each other, while a client that did not present the
+// secret's token gets NOPERM for every internal command; CORRAL.FLUSH is
+// refused without --allow-flush even for peers.
+func TestInternalCommandsNeedTheClusterSecret(t *testing.T) {
+	k := clustertest.New(t, 2, clustertest.Options{Secret: "s3cret", Tweak: func(id string, cfg *cluster.Config) {
+		cfg.AllowFlush = false
+	}})
+	ctx := context.Background()
+	c0 := k.Node("0").Client()
+	if err := c0.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := k.Node("1").Client().Get(ctx, "k").Result(); err != nil || v != "v" {
+		t.Fatalf("GET on the other node = %q, %v", v, err)
+	}
+	for _, args := range [][]any{
+		{"corral.apply", "k", "0", "99999999999999", "v", "evil"},
+		{"corral.fetch", "k"},
+		{"corral.roots", "0", "0"},
+		{"corral.fwd", "2", "set", "k", "evil"},
+		{"corral.flush"},
+	} {
+		err := c0.Do(ctx, args...).Err()
+		if err == nil || !strings.HasPrefix(err.Error(), "NOPERM") {
+			t.Errorf("%v without the secret = %v, want NOPERM", args, err)
+		}
+	}
+	if err := c0.Do(ctx, "corral.auth", "guess").Err(); err == nil || !strings.Contains(err.Error(), "invalid cluster secret") {
+		t.Errorf("CORRAL.AUTH with a wrong token = %v", err)
+	}
+	if v, _ := c0.Get(ctx, "k").Result(); v != "v" {
+		t.Errorf("GET k = %q after the refused commands, want v", v)
+	}
+	// Without a secret the commands are open, but FLUSH still needs --allow-flush.
+	k2 := clustertest.New(t, 1, clustertest.Options{Tweak: func(_ string, cfg *cluster.Config) { cfg.AllowFlush = false }})
+	if err := k2.Node("0").Client().Do(ctx, "corral.flush").Err(); err == nil || !strings.Contains(err.Error(), "--allow-flush") {
+		t.Errorf("CORRAL.FLUSH without --allow-flush = %v", err)
+	}
+}

@@ -2,6 +2,10 @@ package cluster
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +24,16 @@ func (s *Store) ExecInternal(c *server.Conn, args [][]byte) {
 	if n == nil {
 		c.W.Error("ERR corral: " + name + " needs a cluster node; this store runs alone")
 		return
+	}
+	if name == cmdAuth {
+		n.internalAuth(c, args[1:])
+		return
+	}
+	if n.token != "" {
+		if _, ok := c.State.(peerConn); !ok {
+			c.W.Error("NOPERM " + name + " is for cluster peers: authenticate with the cluster secret first")
+			return
+		}
 	}
 	switch name {
 	case cmdApply:
@@ -41,6 +55,10 @@ func (s *Store) ExecInternal(c *server.Conn, args [][]byte) {
 	case cmdDBSize:
 		c.W.Int(int64(n.primaryLen(c.Now().UnixMilli())))
 	case cmdFlush:
+		if !s.cfg.AllowFlush {
+			c.W.Error("ERR FLUSHALL is disabled on this node; start it with --allow-flush to accept it")
+			return
+		}
 		s.eng.Flush()
 		if s.rt != nil {
 			s.rt.flush()
@@ -362,4 +380,35 @@ func (n *node) internalScan(c *server.Conn, args [][]byte) {
 	for _, k := range keys {
 		c.W.Bulk(k)
 	}
+}
+
+// peerConn marks, in server.Conn.State, a connection that authenticated
+// with the cluster secret.
+type peerConn struct{}
+
+// peerToken derives the token peers present from the cluster secret, so
+// that the secret itself never crosses the network.
+func peerToken(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte("corral peer v1"))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// internalAuth answers CORRAL.AUTH token: with a cluster secret set, the
+// connection becomes a peer's when token matches (compared in constant
+// time); without one, every connection already is.
+func (n *node) internalAuth(c *server.Conn, args [][]byte) {
+	if n.token == "" {
+		c.W.OK()
+		return
+	}
+	if len(args) != 1 || subtle.ConstantTimeCompare(args[0], []byte(n.token)) != 1 {
+		c.W.Error("ERR corral: invalid cluster secret")
+		return
+	}
+	c.State = peerConn{}
+	c.W.OK()
 }

@@ -27,6 +27,9 @@ import (
 type ClusterConfig struct {
 	// Membership configures gossip: NodeID, Bind, Advertise, Seeds, Secret,
 	// Profile. Its Meta, OnChange, Logger and Clock are set by the store.
+	// The Secret (--cluster-secret) also guards the internal commands:
+	// with one set, a connection must present a token derived from it
+	// (CORRAL.AUTH) before any other CORRAL.* command.
 	Membership membership.Config
 	// AdvertiseRESP is the RESP address peers and proxies dial. "" derives
 	// it: the bound RESP port on the --advertise IP, else on the listen
@@ -61,9 +64,10 @@ func DefaultClusterConfig() ClusterConfig {
 
 // node is a store's cluster side.
 type node struct {
-	s    *Store
-	cfg  ClusterConfig
-	self string
+	s     *Store
+	cfg   ClusterConfig
+	self  string
+	token string // what peers present in CORRAL.AUTH; "" without a secret
 
 	mem   atomic.Pointer[membership.Membership] // set once listen created it
 	rep   *repl.Replicator
@@ -89,7 +93,8 @@ func newNode(s *Store, cfg ClusterConfig) (*node, error) {
 	if cfg.DrainTimeout <= 0 {
 		cfg.DrainTimeout = 30 * time.Second
 	}
-	n := &node{s: s, cfg: cfg, self: cfg.Membership.NodeID, drained: make(chan struct{}), killed: make(chan struct{})}
+	n := &node{s: s, cfg: cfg, self: cfg.Membership.NodeID, token: peerToken(cfg.Membership.Secret),
+		drained: make(chan struct{}), killed: make(chan struct{})}
 	joining := membership.PhaseJoining
 	n.phase.Store(&joining)
 	n.addrs.Store(&map[string]string{})
@@ -103,6 +108,7 @@ func newNode(s *Store, cfg ClusterConfig) (*node, error) {
 		timeout:  cfg.Repl.Timeout,
 		poolSize: cfg.PeerPoolSize,
 		password: s.cfg.Server.RequirePass,
+		token:    n.token,
 		clients:  map[string]*peerClient{},
 	}
 	n.tr = respTransport{n.ps}

@@ -26,7 +26,8 @@ const (
 	cmdFwd     = "corral.fwd"     // proto command args... → $raw reply
 	cmdDBSize  = "corral.dbsize"  // → :live keys of partitions this node is primary of
 	cmdFlush   = "corral.flush"   // → +OK
-	cmdScan    = "corral.scan"    // cursor count [pattern] → [cursor key ...]
+	cmdScan    = "corral.scan"    // cursor count → [cursor key ...]
+	cmdAuth    = "corral.auth"    // token → +OK: the connection is a peer's
 )
 
 // errNoAddr is returned for a peer the view has no RESP address for.
@@ -39,6 +40,7 @@ type peers struct {
 	timeout  time.Duration
 	poolSize int
 	password string
+	token    string // CORRAL.AUTH token, "" without a cluster secret
 
 	mu      sync.Mutex
 	clients map[string]*peerClient
@@ -62,7 +64,7 @@ func (ps *peers) client(id string) (*redis.Client, error) {
 		}
 		pc.c.Close()
 	}
-	c := redis.NewClient(&redis.Options{
+	opt := &redis.Options{
 		Addr:                  addr,
 		Protocol:              2,
 		DisableIdentity:       true,
@@ -75,7 +77,13 @@ func (ps *peers) client(id string) (*redis.Client, error) {
 		WriteTimeout:          ps.timeout,
 		PoolTimeout:           ps.timeout,
 		ContextTimeoutEnabled: true,
-	})
+	}
+	if token := ps.token; token != "" {
+		opt.OnConnect = func(ctx context.Context, cn *redis.Conn) error {
+			return cn.Do(ctx, cmdAuth, token).Err()
+		}
+	}
+	c := redis.NewClient(opt)
 	ps.clients[id] = &peerClient{addr: addr, c: c}
 	return c, nil
 }

@@ -37,6 +37,7 @@ type Options struct {
 	Partitions int           // default 256: fast to compare, enough to spread
 	AEInterval time.Duration // default 200ms
 	Acks       repl.AckMode
+	Secret     string // --cluster-secret of every node
 	// Tweak, if set, adjusts each node's Config before it starts.
 	Tweak func(id string, cfg *cluster.Config)
 }
@@ -115,6 +116,7 @@ func (k *Kit) Start(id string) *Node {
 	cc.Membership.Seeds = seeds
 	cc.Membership.Profile = membership.ProfileLocal
 	cc.Membership.RejoinInterval = time.Second
+	cc.Membership.Secret = k.opts.Secret
 	cc.Repl.Replicas = k.opts.Replicas
 	cc.Repl.AEInterval = k.opts.AEInterval
 	cc.Repl.Acks = k.opts.Acks
