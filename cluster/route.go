@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -140,6 +141,17 @@ func (n *node) forwardRaw(ctx context.Context, p, proto int, args [][]byte) ([]b
 	if len(owners) == 0 {
 		return nil, errors.New("CLUSTERDOWN no store node owns partitions yet")
 	}
+	// Owners that failed a call just now go last.
+	slices.SortStableFunc(owners, func(a, b string) int {
+		da, db := n.rep.PeerDown(a), n.rep.PeerDown(b)
+		switch {
+		case da == db:
+			return 0
+		case db:
+			return -1
+		}
+		return 1
+	})
 	ctx, cancel := context.WithTimeout(ctx, n.forwardTimeout())
 	defer cancel()
 	iargs := make([]any, 0, len(args)+2)

@@ -173,6 +173,7 @@ func TestQuorumNeedsAMajority(t *testing.T) {
 		t.Fatalf("acks %d need %d with two of three owners down, want 1 and 2", acks, need)
 	}
 	c.net.SetDown(others[1], false)
+	c.clock.Advance(downMin) // past the backoff of the failed peer
 	if acks, need = c.write("k", "v2"); acks != 2 || need != 2 {
 		t.Fatalf("acks %d need %d with one owner down, want 2 and 2", acks, need)
 	}
@@ -324,4 +325,43 @@ func sortedCopy(s []string) []string {
 		}
 	}
 	return out
+}
+
+// TestFailedPeerIsSkippedForABackoff: after a call to a peer fails, writes
+// hint it without calling it until the backoff (doubling per consecutive
+// failure) has passed; a successful hint delivery clears the mark at once.
+func TestFailedPeerIsSkippedForABackoff(t *testing.T) {
+	c := newTestCluster(t, 2, 2, 16, nil)
+	c.net.SetDown("n1", true)
+	var keys []string
+	for i := 0; len(keys) < 3; i++ {
+		if k := fmt.Sprintf("k%d", i); c.table.Primary(c.table.Partition([]byte(k))) == "n0" {
+			keys = append(keys, k)
+		}
+	}
+	c.write(keys[0], "v") // fails: n1 marked down
+	c.net.Reset()
+	c.write(keys[1], "v")
+	if c.net.Calls != 0 {
+		t.Fatalf("%d calls to a peer that just failed, want 0 (hinted at once)", c.net.Calls)
+	}
+	if !c.rep["n0"].PeerDown("n1") {
+		t.Fatal("PeerDown(n1) = false right after a failure")
+	}
+	c.clock.Advance(downMin)
+	c.write(keys[2], "v") // tried again, fails again: backoff doubles
+	if c.net.Calls != 1 {
+		t.Fatalf("%d calls after the backoff, want 1", c.net.Calls)
+	}
+	c.clock.Advance(downMin)
+	if !c.rep["n0"].PeerDown("n1") {
+		t.Fatal("the second backoff did not double")
+	}
+	c.net.SetDown("n1", false)
+	if c.rep["n0"].FlushHints(context.Background()) != 3 {
+		t.Fatal("hint delivery did not probe the peer while it was marked down")
+	}
+	if c.rep["n0"].PeerDown("n1") {
+		t.Error("a successful delivery did not clear the mark")
+	}
 }

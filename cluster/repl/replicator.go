@@ -21,13 +21,14 @@ const maxBackground = 1024
 // Replicator replicates writes, delivers hints and runs anti-entropy for
 // one node. Build it with New; all methods are safe for concurrent use.
 type Replicator struct {
-	cfg   Config
-	clock clock.Clock
-	rand  xfetch.Rand
-	log   *slog.Logger
-	local Local
-	m     *metrics
-	bg    chan struct{} // AckOne's background replication slots
+	cfg    Config
+	clock  clock.Clock
+	rand   xfetch.Rand
+	log    *slog.Logger
+	local  Local
+	m      *metrics
+	bg     chan struct{} // AckOne's background replication slots
+	health *peerHealth   // peers that failed recently
 
 	mu     sync.Mutex
 	table  *placement.Table                // the table the state below follows
@@ -62,6 +63,7 @@ func New(cfg Config) (*Replicator, error) {
 		rand:   cfg.Rand.Or(),
 		log:    lg.With("component", "repl"),
 		bg:     make(chan struct{}, maxBackground),
+		health: newPeerHealth(),
 		filled: make([]atomic.Bool, cfg.Engine.Partitions()),
 		inSync: make([][]string, cfg.Engine.Partitions()),
 		hints:  make(map[string]*hintQueue),
@@ -241,18 +243,30 @@ func (r *Replicator) need() int {
 // send applies entries on peers and returns how many succeeded; the
 // others are hinted.
 func (r *Replicator) send(ctx context.Context, part int, peers []string, entries []Entry) int {
-	errs := r.each(ctx, peers, func(ctx context.Context, p string) error {
+	now := r.clock.Now()
+	live := make([]string, 0, len(peers))
+	for _, p := range peers {
+		if r.health.down(p, now) {
+			r.m.replFailed.Inc()
+			r.hint(p, part, entries) // failed just now: do not wait on it again
+		} else {
+			live = append(live, p)
+		}
+	}
+	errs := r.each(ctx, live, func(ctx context.Context, p string) error {
 		return r.cfg.Transport.Apply(ctx, p, entries)
 	})
 	ok := 0
 	for i, err := range errs {
 		if err == nil {
+			r.health.ok(live[i])
 			ok++
 			continue
 		}
+		r.health.failed(live[i], r.clock.Now())
 		r.m.replFailed.Inc()
-		r.log.Debug("replication failed; hinting", "peer", peers[i], "partition", part, "err", err)
-		r.hint(peers[i], part, entries)
+		r.log.Debug("replication failed; hinting", "peer", live[i], "partition", part, "err", err)
+		r.hint(live[i], part, entries)
 	}
 	return ok
 }
@@ -391,6 +405,11 @@ func (r *Replicator) FlushHints(ctx context.Context) int {
 		cctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
 		err := r.cfg.Transport.Apply(cctx, peer, entries)
 		cancel()
+		if err != nil {
+			r.health.failed(peer, r.clock.Now())
+		} else {
+			r.health.ok(peer)
+		}
 		r.mu.Lock()
 		if err != nil {
 			q.order = append(batch, q.order...) // keep them, in order
