@@ -333,7 +333,7 @@ func (n *node) registerMetrics(reg prometheus.Registerer) {
 	}, []string{"role", "phase"}))
 	metric.Register(reg, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "corral_cluster_underreplicated_partitions",
-		Help: "Partitions this node is primary of with fewer than RF in-sync copies; summed over the store nodes, 0 means the next scale-down step is safe.",
+		Help: "Partitions this node is primary of with fewer than RF in-sync copies, plus those it owns and is still being filled with; summed over the store nodes, 0 means the next scale-down step is safe.",
 	}, func() float64 { return float64(n.rep.Status().Underreplicated) }))
 	metric.Register(reg, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "corral_cluster_effective_rf_min",

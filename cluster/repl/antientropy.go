@@ -1,6 +1,7 @@
 package repl
 
 import (
+	"bytes"
 	"context"
 	"slices"
 	"time"
@@ -193,6 +194,11 @@ func (r *Replicator) repair(ctx context.Context, peer string, p int, pushOnly bo
 	if pushOnly {
 		pull = nil
 	}
+	// Both lists come out of maps in random order. Sort them, so that
+	// records merge (and move the receiver's HLC) in the same order on
+	// every run: a Serial simulation must replay exactly.
+	slices.SortFunc(push, bytes.Compare)
+	slices.SortFunc(pull, bytes.Compare)
 	moved := 0
 	now := r.clock.Now().UnixMilli()
 	for chunk := range slices.Chunk(push, applyChunk) {
@@ -220,9 +226,10 @@ type Status struct {
 	Owned, Primary int
 	// Underreplicated counts the partitions this node is primary of that
 	// have fewer than Replicas owners or a co-owner not known to be in
-	// sync (pending hints, a failed replication, not compared yet). Summed
-	// over the store nodes, 0 means every partition has its full set of
-	// in-sync copies.
+	// sync (pending hints, a failed replication, not compared yet), plus
+	// those it is a replica of and is still being filled: its primary may
+	// not know yet that this copy came back empty. Summed over the store
+	// nodes, 0 means every partition has its full set of in-sync copies.
 	Underreplicated int
 	// EffectiveRFMin is the fewest in-sync copies of any partition this
 	// node is primary of (0 when it is primary of none).
@@ -260,10 +267,14 @@ func (r *Replicator) Status() Status {
 			continue
 		}
 		s.Owned++
-		if !r.filled[p].Load() {
+		filled := r.filled[p].Load()
+		if !filled {
 			s.Unfilled++
 		}
 		if t.Primary(p) != r.cfg.Self {
+			if !filled {
+				s.Underreplicated++
+			}
 			continue
 		}
 		s.Primary++

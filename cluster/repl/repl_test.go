@@ -365,3 +365,57 @@ func TestFailedPeerIsSkippedForABackoff(t *testing.T) {
 		t.Error("a successful delivery did not clear the mark")
 	}
 }
+
+// hookTransport runs before each Apply, to interleave a write with a
+// delivery.
+type hookTransport struct {
+	Transport
+	before func()
+}
+
+func (t *hookTransport) Apply(ctx context.Context, to string, e []Entry) error {
+	if t.before != nil {
+		t.before()
+	}
+	return t.Transport.Apply(ctx, to, e)
+}
+
+// TestHintWrittenAgainDuringDeliveryStaysQueued: a key hinted again while
+// FlushHints delivers its older record stays queued, so the newer record
+// reaches the peer on the next flush instead of waiting for anti-entropy.
+func TestHintWrittenAgainDuringDeliveryStaysQueued(t *testing.T) {
+	hooks := map[string]*hookTransport{}
+	c := newTestCluster(t, 2, 2, 16, func(cfg *Config) {
+		h := &hookTransport{Transport: cfg.Transport}
+		hooks[cfg.Self] = h
+		cfg.Transport = h
+	})
+	key := "k"
+	primary := c.table.Primary(c.table.Partition([]byte(key)))
+	peer := "n0"
+	if primary == "n0" {
+		peer = "n1"
+	}
+	c.net.SetDown(peer, true)
+	c.write(key, "v1") // hinted
+	c.net.SetDown(peer, false)
+	c.clock.Advance(downMax)
+	once := true
+	hooks[primary].before = func() {
+		if once {
+			once = false
+			c.net.SetDown(peer, true)
+			c.write(key, "v2") // lands between the flush's Lookup and its removal
+			c.net.SetDown(peer, false)
+		}
+	}
+	c.rep[primary].FlushHints(context.Background())
+	if c.rep[primary].HintsQueued() != 1 {
+		t.Fatalf("%d hints queued after a delivery raced a write, want 1", c.rep[primary].HintsQueued())
+	}
+	c.clock.Advance(downMax)
+	c.rep[primary].FlushHints(context.Background())
+	if got := c.holders(key, "v2"); len(got) != 2 {
+		t.Fatalf("v2 held by %v after the next flush, want both nodes", got)
+	}
+}

@@ -40,7 +40,9 @@ type Replicator struct {
 
 // hintQueue is the set of keys a peer missed, in arrival order.
 type hintQueue struct {
-	keys    map[string]int // key → partition
+	keys    map[string]int  // key → partition
+	flying  map[string]bool // keys FlushHints is delivering right now
+	again   map[string]bool // flying keys hinted again meanwhile: keep them queued
 	order   []string
 	perPart map[int]int // queued keys per partition
 }
@@ -328,12 +330,15 @@ func (r *Replicator) hint(peer string, part int, entries []Entry) {
 	r.markOutOfSyncLocked(part, peer)
 	q := r.hints[peer]
 	if q == nil {
-		q = &hintQueue{keys: make(map[string]int), perPart: make(map[int]int)}
+		q = &hintQueue{keys: map[string]int{}, flying: map[string]bool{}, again: map[string]bool{}, perPart: map[int]int{}}
 		r.hints[peer] = q
 	}
 	for _, e := range entries {
 		k := string(e.Key)
 		if _, ok := q.keys[k]; ok {
+			if q.flying[k] {
+				q.again[k] = true // the delivery may carry the older record
+			}
 			continue
 		}
 		if len(q.keys) >= r.cfg.HintsPerPeer {
@@ -392,6 +397,9 @@ func (r *Replicator) FlushHints(ctx context.Context) int {
 			}
 		}
 		q.order = q.order[i:]
+		for _, k := range batch {
+			q.flying[k] = true
+		}
 		r.mu.Unlock()
 		if len(batch) == 0 {
 			continue
@@ -411,12 +419,23 @@ func (r *Replicator) FlushHints(ctx context.Context) int {
 			r.health.ok(peer)
 		}
 		r.mu.Lock()
+		for _, k := range batch {
+			delete(q.flying, k)
+		}
 		if err != nil {
+			for _, k := range batch {
+				delete(q.again, k)
+			}
 			q.order = append(batch, q.order...) // keep them, in order
 			r.mu.Unlock()
 			continue
 		}
 		for _, k := range batch {
+			if q.again[k] {
+				delete(q.again, k) // written again during the delivery: send it once more
+				q.order = append(q.order, k)
+				continue
+			}
 			part := q.keys[k]
 			delete(q.keys, k)
 			q.perPart[part]--
