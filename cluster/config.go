@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -50,6 +51,15 @@ type Config struct {
 	// LoadedMaxBytes bounds the memory of what read-through remembers
 	// beside the engine: stale copies and negative entries. Default 64mb.
 	LoadedMaxBytes int64
+	// DataDir, when set, holds the store's snapshot (corral.snap): loaded
+	// on start, before the store serves, and written every
+	// SnapshotInterval and on a graceful shutdown, so a restart does not
+	// empty the cache. A corrupt or truncated snapshot is reported and set
+	// aside (the node refills from its replicas); one older than the
+	// tombstone TTL is skipped, since deletes it missed are forgotten.
+	DataDir string
+	// SnapshotInterval is how often the snapshot is written. Default 1m.
+	SnapshotInterval time.Duration
 	// Cluster makes the store a node of a cluster; nil (the default) runs
 	// it alone, serving every key itself.
 	Cluster *ClusterConfig
@@ -70,12 +80,13 @@ func DefaultConfig() Config {
 	scfg.Addr = ":7379"
 	scfg.Role = "store"
 	return Config{
-		Server:         scfg,
-		Engine:         engine.DefaultConfig(),
-		Defenses:       xfetch.DefaultConfig(),
-		Admission:      shed.DefaultConfig(),
-		Breaker:        shed.DefaultBreakerConfig(),
-		LoadedMaxBytes: 64 << 20,
+		Server:           scfg,
+		Engine:           engine.DefaultConfig(),
+		Defenses:         xfetch.DefaultConfig(),
+		Admission:        shed.DefaultConfig(),
+		Breaker:          shed.DefaultBreakerConfig(),
+		LoadedMaxBytes:   64 << 20,
+		SnapshotInterval: time.Minute,
 	}
 }
 
@@ -88,6 +99,9 @@ func (c Config) Validate() error {
 		if cc.Membership.NodeID == "" {
 			errs = append(errs, errors.New("cluster: --node-id is empty"))
 		}
+	}
+	if c.DataDir != "" && c.SnapshotInterval <= 0 {
+		errs = append(errs, fmt.Errorf("cluster: --snapshot-interval %v must be positive", c.SnapshotInterval))
 	}
 	if c.Origin != nil && c.LoadedMaxBytes < 1<<20 {
 		errs = append(errs, fmt.Errorf("cluster: --stale-max-bytes %d must be at least 1mb", c.LoadedMaxBytes))

@@ -289,6 +289,11 @@ func (n *node) retable() {
 func (n *node) drain() {
 	n.drainOnce.Do(func() {
 		start := time.Now()
+		if n.s.cfg.DataDir != "" {
+			// Before the handoff drops the partitions: a node that drains
+			// for a restart comes back with its data.
+			n.s.saveSnapshot("drain")
+		}
 		n.setPhase(membership.PhaseLeaving)
 		ctx, cancel := context.WithTimeout(context.Background(), n.cfg.DrainTimeout)
 		defer cancel()

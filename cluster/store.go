@@ -64,6 +64,11 @@ func New(cfg Config) (*Store, error) {
 	if s.eng, err = engine.New(ecfg); err != nil {
 		return nil, err
 	}
+	if cfg.DataDir != "" {
+		if err := s.loadSnapshot(); err != nil {
+			return nil, fmt.Errorf("cluster: --data-dir %s: %w", cfg.DataDir, err)
+		}
+	}
 	newMetrics(cfg.Registerer, s.eng, s.clock)
 	if s.rt, err = newReadThrough(cfg, s.eng, s.clock, lg); err != nil {
 		return nil, err
@@ -122,6 +127,9 @@ func (s *Store) Run(ctx context.Context) error {
 	if s.rt != nil {
 		g.Go(func() error { return s.rt.run(gctx) })
 	}
+	if s.cfg.DataDir != "" {
+		g.Go(func() error { return s.snapshotLoop(gctx) })
+	}
 	var drained, killed <-chan struct{}
 	if s.node != nil {
 		g.Go(func() error { return s.node.run(gctx) })
@@ -129,6 +137,9 @@ func (s *Store) Run(ctx context.Context) error {
 	}
 	select {
 	case <-ctx.Done():
+		if s.cfg.DataDir != "" && s.node == nil {
+			s.saveSnapshot("shutdown") // a cluster node saves it as its drain starts
+		}
 		if s.node != nil {
 			select {
 			case <-killed:

@@ -294,7 +294,15 @@ func runProxy(ctx context.Context, args []string, getenv func(string) string, st
 }
 
 type storeFlags struct {
-	partitions int
+	partitions       int
+	dataDir          string
+	snapshotInterval time.Duration
+}
+
+// dataKnobs are the snapshot flags of the roles that hold data.
+func (f *flags) dataKnobs(s *storeFlags) {
+	f.StringVar(&s.dataDir, "data-dir", "", "`directory` for the snapshot that makes restarts warm: loaded before serving, written periodically and at shutdown (empty: no snapshots)")
+	f.DurationVar(&s.snapshotInterval, "snapshot-interval", time.Minute, "how often the snapshot in --data-dir is written")
 }
 
 func (f *flags) storeKnobs(s *storeFlags) {
@@ -305,6 +313,8 @@ func (s *storeFlags) config(c *commonFlags, serverCfg server.Config, lg *slog.Lo
 	cfg := cluster.DefaultConfig()
 	cfg.Server = serverCfg
 	cfg.Engine.Partitions = s.partitions
+	cfg.DataDir = s.dataDir
+	cfg.SnapshotInterval = s.snapshotInterval
 	cfg.AllowFlush = c.allowFlush
 	cfg.Logger = lg
 	cfg.Registerer = reg
@@ -319,6 +329,7 @@ func runStore(ctx context.Context, args []string, getenv func(string) string, st
 	var o originFlags
 	f.common(&c, ":7379")
 	f.storeKnobs(&s)
+	f.dataKnobs(&s)
 	f.defenses(&d)
 	f.originKnobs(&o)
 	var cf clusterFlags
@@ -352,6 +363,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	f.common(&c, ":6379")
 	f.proxyKnobs(&p, false)
 	f.storeKnobs(&s)
+	f.dataKnobs(&s)
 	var d defenseFlags
 	var o originFlags
 	f.defenses(&d)
