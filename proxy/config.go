@@ -24,6 +24,9 @@ type Config struct {
 	// a corral store or any Redis. Exactly one of Upstream and Router is
 	// required.
 	Upstream string
+	// UpstreamPassword authenticates the proxy to store nodes reached
+	// through Router (with --upstream, the URL carries the password).
+	UpstreamPassword string
 	// Router routes commands to a store cluster: each key to its primary
 	// owner (the next owner when the primary fails), keyless commands to
 	// any store node.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"sync"
 
@@ -78,7 +79,7 @@ func (u *upstreams) get(addr string) (*upstream, error) {
 	if up := u.all[addr]; up != nil {
 		return up, nil
 	}
-	up, err := newUpstream(u.cfg, "redis://"+addr)
+	up, err := newUpstream(u.cfg, (&url.URL{Scheme: "redis", User: url.UserPassword("", u.cfg.UpstreamPassword), Host: addr}).String())
 	if err != nil {
 		return nil, err
 	}

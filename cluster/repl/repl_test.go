@@ -419,3 +419,33 @@ func TestHintWrittenAgainDuringDeliveryStaysQueued(t *testing.T) {
 		t.Fatalf("v2 held by %v after the next flush, want both nodes", got)
 	}
 }
+
+// TestHealedIsolationUnfillsPartitions: a node that was alone in its view
+// (a network partition) and sees its co-owners again counts its partitions
+// as not filled until anti-entropy finds them equal, so that reads ask the
+// co-owners, which took writes meanwhile, before reading or loading.
+func TestHealedIsolationUnfillsPartitions(t *testing.T) {
+	c := newTestCluster(t, 2, 2, 16, nil)
+	c.round()
+	r := c.rep["n0"]
+	if !r.Filled(0) {
+		t.Fatal("partition 0 not filled after a round")
+	}
+	alone, err := placement.New(16, 2, []string{"n0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	both := c.table
+	c.table = alone
+	if !r.Filled(0) {
+		t.Fatal("alone, partition 0 should count as filled: nobody to ask")
+	}
+	c.table = both
+	if r.Filled(0) {
+		t.Fatal("with the co-owner back, partition 0 still counts as filled")
+	}
+	c.round()
+	if !r.Filled(0) {
+		t.Fatal("anti-entropy did not mark partition 0 filled again")
+	}
+}

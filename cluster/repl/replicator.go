@@ -113,7 +113,13 @@ func (r *Replicator) retableLocked(t *placement.Table) {
 			continue
 		case t.RF() == 1:
 			r.filled[p].Store(true) // nobody to ask
-		case !had:
+		case !had || newCoOwner(old, t, p, self):
+			// A co-owner we have not compared with may hold writes we
+			// lack: after a network partition heals, this node was alone
+			// and the others took writes. Until anti-entropy finds the
+			// copies equal, reads ask the co-owners first, so that a miss
+			// neither reads stale nor loads from the origin over an
+			// acknowledged write.
 			r.filled[p].Store(false)
 		}
 		if t.Primary(p) != self {
@@ -123,6 +129,18 @@ func (r *Replicator) retableLocked(t *placement.Table) {
 		owners := t.Owners(p)
 		r.inSync[p] = slices.DeleteFunc(r.inSync[p], func(o string) bool { return !slices.Contains(owners, o) })
 	}
+}
+
+// newCoOwner reports whether t gives partition p a co-owner of self's that
+// old did not.
+func newCoOwner(old, t *placement.Table, p int, self string) bool {
+	prev := old.Owners(p)
+	for _, o := range t.Owners(p) {
+		if o != self && !slices.Contains(prev, o) {
+			return true
+		}
+	}
+	return false
 }
 
 // markFilled records that a peer found our copy of part equal to its own.

@@ -61,7 +61,8 @@ func TestStoresAndProxyFormACluster(t *testing.T) {
 	start := func(args ...string) *proc {
 		p := &proc{resp: testkit.FreePort(t), admin: testkit.FreePort(t), gossip: testkit.FreePort(t), done: make(chan error, 1)}
 		args = append(args, "--listen", "127.0.0.1:"+strconv.Itoa(p.resp), "--admin", "127.0.0.1:"+strconv.Itoa(p.admin),
-			"--gossip", "127.0.0.1:"+strconv.Itoa(p.gossip), "--partitions", "64", "--log-level", "warn", "--log-format", "json")
+			"--gossip", "127.0.0.1:"+strconv.Itoa(p.gossip), "--partitions", "64", "--log-level", "warn", "--log-format", "json",
+			"--requirepass", "pw", "--cluster-secret", "cs")
 		go func() { p.done <- run(ctx, args, env(), io.Discard, io.Discard) }()
 		return p
 	}
@@ -93,7 +94,7 @@ func TestStoresAndProxyFormACluster(t *testing.T) {
 		return resp.StatusCode, string(b)
 	}
 	owners := func(port int) string {
-		c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), MaxRetries: -1})
+		c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), Password: "pw", MaxRetries: -1})
 		defer c.Close()
 		info, _ := c.Info(ctx, "replication").Result()
 		return info
@@ -106,7 +107,7 @@ func TestStoresAndProxyFormACluster(t *testing.T) {
 			strings.Contains(owners(s0.resp), "cluster_owners:2\r\n") && strings.Contains(owners(s1.resp), "cluster_owners:2\r\n")
 	}, 20*time.Second, "stores and proxy never all ready with two owners")
 
-	pc := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(px.resp), MaxRetries: -1})
+	pc := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(px.resp), Password: "pw", MaxRetries: -1})
 	defer pc.Close()
 	for i := range 100 {
 		k := fmt.Sprint("k", i)
@@ -115,7 +116,7 @@ func TestStoresAndProxyFormACluster(t *testing.T) {
 		}
 	}
 	for _, s := range []*proc{s0, s1} {
-		c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(s.resp), MaxRetries: -1})
+		c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(s.resp), Password: "pw", MaxRetries: -1})
 		info, err := c.Info(ctx, "keyspace").Result()
 		c.Close()
 		if err != nil || !strings.Contains(info, "db0:keys=100,") {
@@ -131,4 +132,23 @@ func TestStoresAndProxyFormACluster(t *testing.T) {
 			t.Errorf("/status lacks %q:\n%s", want, st)
 		}
 	}
+	// /drain on a store: it hands its partitions to the other and exits
+	// by itself, admin server included; nothing is lost.
+	if code, _ := get(s1.admin, "/drain"); code != 200 {
+		t.Fatalf("/drain = %d", code)
+	}
+	select {
+	case err := <-s1.done:
+		if err != nil {
+			t.Fatalf("store 1 after /drain: %v", err)
+		}
+		s1.done <- nil // for the deferred shutdown
+	case <-time.After(20 * time.Second):
+		t.Fatal("store 1 did not exit within 20s of /drain")
+	}
+	if code, _ := get(s1.admin, "/ready"); code != 0 {
+		t.Errorf("store 1's admin server still answers after its drain (%d)", code)
+	}
+	testkit.Eventually(t, func() bool { n, err := pc.DBSize(ctx).Result(); return err == nil && n == 100 }, 10*time.Second,
+		"the 100 keys are not all on the remaining store after the drain")
 }

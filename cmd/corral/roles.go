@@ -38,7 +38,7 @@ type commonFlags struct {
 func (f *flags) common(c *commonFlags, defListen string) {
 	f.StringVar(&c.listen, "listen", defListen, "RESP `address` clients connect to")
 	f.StringVar(&c.admin, "admin", ":9121", "admin HTTP `address` (/metrics, /ready, /alive, /drain, /status, /debug/pprof/); empty disables")
-	f.StringVar(&c.requirepass, "requirepass", "", "`password` clients must AUTH with (the default user's)")
+	f.StringVar(&c.requirepass, "requirepass", "", "`password` clients must AUTH with (the default user's); a proxy with --seeds gives it to the store nodes too")
 	f.IntVar(&c.maxclients, "maxclients", 10000, "maximum concurrent client connections")
 	f.Var(secondsFlag{&c.timeout}, "timeout", "close clients idle this long, in `seconds` or as a duration (0 never)")
 	f.size(&c.protoMaxBulkLen, "proto-max-bulk-len", resp.DefaultMaxBulkLen, "largest request argument (`size`: 512mb, 1gb, ...)")
@@ -165,9 +165,16 @@ func runRoles(ctx context.Context, lc *lifecycle, adminAddr string, reg *prometh
 	if err := adm.Listen(); err != nil {
 		return err
 	}
-	g, gctx := errgroup.WithContext(ctx)
+	// A role that returns ends the process, even without an error: a store
+	// whose drain (/drain) has finished exits, admin server included.
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	g, gctx := errgroup.WithContext(runCtx)
 	for _, r := range roles {
-		g.Go(func() error { return r.Run(gctx) })
+		g.Go(func() error {
+			defer stop()
+			return r.Run(gctx)
+		})
 	}
 	g.Go(func() error { return adm.Run(gctx) })
 	lc.ready.Store(true)
@@ -280,6 +287,7 @@ func runProxy(ctx context.Context, args []string, getenv func(string) string, st
 	roles := []role{}
 	if router != nil {
 		pcfg.Router = router
+		pcfg.UpstreamPassword = c.requirepass // stores and proxies share --requirepass
 		roles = append(roles, routerRole{router})
 	}
 	px, err := proxy.New(pcfg)
