@@ -5,11 +5,15 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN := bin/corral
 STATICCHECK ?= $(shell command -v staticcheck 2>/dev/null || echo $(HOME)/go/bin/staticcheck)
+IMAGE_REPO ?= corral
+IMAGE ?= $(IMAGE_REPO):$(VERSION)
+GO_IMAGE ?= golang:1.26-bookworm
+CA_CERTS ?= /etc/ssl/certs/ca-certificates.crt
 
-.PHONY: help build dev test test-short lint bench bench-compare clean
+.PHONY: help build dev test test-short lint bench bench-compare bench-peers image image-source e2e clean
 
 help: ## list the targets
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
 build: ## build bin/corral (static, version stamped)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/corral
@@ -34,6 +38,23 @@ bench: ## Go benchmarks of the hot paths (-benchmem)
 
 bench-compare: build ## redis-benchmark GET against redis-server and corral dev, alternating, medians of 3, ratios
 	scripts/bench-compare.sh
+
+bench-peers: build ## zipf workload against redis-server, nutcracker and corral (L1 on, off), alternating, medians, ratios
+	scripts/bench-peers.sh
+
+image: build ## container image corral:<version> and corral:latest from bin/corral on scratch (nothing pulled)
+	rm -rf bin/image && mkdir -p bin/image
+	cp $(BIN) bin/image/corral
+	cp $(CA_CERTS) bin/image/ca-certificates.crt
+	docker build -f deploy/Dockerfile.prebuilt --build-arg VERSION=$(VERSION) \
+		-t $(IMAGE) -t $(IMAGE_REPO):latest bin/image
+
+image-source: ## the same image compiled in a Go stage (pulls GO_IMAGE, golang:1.26-bookworm)
+	docker build -f deploy/Dockerfile --build-arg VERSION=$(VERSION) --build-arg GO_IMAGE=$(GO_IMAGE) \
+		-t $(IMAGE) -t $(IMAGE_REPO):latest .
+
+e2e: image ## the Kubernetes manifests on Docker: 3 stores, 2 proxies; kill, network cut, rolling restart, stampede
+	CORRAL_E2E_IMAGE=$(IMAGE) scripts/e2e.sh
 
 clean: ## remove build output
 	rm -rf bin
