@@ -136,6 +136,14 @@ func newNode(s *Store, cfg ClusterConfig) (*node, error) {
 		s.rt.stored = func(key []byte, rec engine.Record) {
 			n.rep.ReplicateAsync(s.eng.Partition(key), []repl.Entry{{Key: key, Rec: rec}})
 		}
+		// Before a load, the co-owners: they may hold a write this node
+		// missed (it was cut off, or restarted) whatever it believes.
+		s.rt.fromPeers = func(ctx context.Context, key []byte) (engine.Record, bool) {
+			if n.rep.FetchFromOwners(ctx, s.eng.Partition(key), [][]byte{key}) == 0 {
+				return engine.Record{}, false
+			}
+			return s.eng.Get(key, s.clock.Now().UnixMilli())
+		}
 	}
 	return n, nil
 }

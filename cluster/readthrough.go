@@ -55,6 +55,11 @@ type readThrough struct {
 	// stored, if set, is told of every value a load put in the engine (a
 	// cluster node replicates it to the co-owners). It must not block.
 	stored func(key []byte, rec engine.Record)
+	// fromPeers, if set, asks the key's co-owners for it and returns it
+	// when one holds it live (a cluster node): a load from the origin is
+	// slow and would overwrite, with a newer version, a write the
+	// co-owners acknowledged while this node could not hear of it.
+	fromPeers func(ctx context.Context, key []byte) (engine.Record, bool)
 
 	// A DEL is how applications invalidate a cache after changing the data
 	// behind it, and it must beat a load that read the old data, even when
@@ -212,6 +217,15 @@ func (rt *readThrough) refresh(ctx context.Context, key []byte, client string) b
 func (rt *readThrough) load(ctx context.Context, key, client string) (loadResult, error) {
 	gen := rt.begin([]byte(key))
 	defer rt.end([]byte(key))
+	if rt.fromPeers != nil {
+		// Not for a refresh of a live value: the co-owners hold the same.
+		if _, live := rt.eng.Get([]byte(key), rt.clock.Now().UnixMilli()); !live {
+			if rec, ok := rt.fromPeers(ctx, []byte(key)); ok {
+				rt.m.fetch("peer")
+				return loadResult{rec.Value, true}, nil
+			}
+		}
+	}
 	base := rt.eng.Version([]byte(key))
 	ticket, err := rt.adm.Admit(ctx, client)
 	if err != nil {

@@ -288,3 +288,12 @@ func (s *Store) Owners() []string {
 	}
 	return s.node.table.Load().Nodes()
 }
+
+// AntiEntropyRound runs one anti-entropy round now on a cluster node (for
+// tests and operators; nodes run them every --ae-interval by themselves).
+func (s *Store) AntiEntropyRound(ctx context.Context) repl.RoundStats {
+	if s.node == nil {
+		return repl.RoundStats{}
+	}
+	return s.node.rep.Round(ctx)
+}

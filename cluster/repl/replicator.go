@@ -320,7 +320,14 @@ func (r *Replicator) each(ctx context.Context, peers []string, fn func(context.C
 // read-modify-write starts from the current value. It returns how many
 // owners answered.
 func (r *Replicator) FetchFromOwners(ctx context.Context, part int, keys [][]byte) int {
-	peers, _ := peersOf(r.current(), r.cfg.Self, part)
+	all, _ := peersOf(r.current(), r.cfg.Self, part)
+	now := r.clock.Now()
+	peers := make([]string, 0, len(all))
+	for _, p := range all {
+		if !r.health.down(p, now) { // a peer that just failed would make the caller wait
+			peers = append(peers, p)
+		}
+	}
 	if len(peers) == 0 {
 		return 0
 	}
@@ -332,10 +339,13 @@ func (r *Replicator) FetchFromOwners(ctx context.Context, part int, keys [][]byt
 	})
 	n := 0
 	for i, err := range errs {
-		if err == nil {
-			n++
-			r.local.Apply(got[i])
+		if err != nil {
+			r.health.failed(peers[i], r.clock.Now())
+			continue
 		}
+		r.health.ok(peers[i])
+		n++
+		r.local.Apply(got[i])
 	}
 	return n
 }
