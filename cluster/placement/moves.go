@@ -24,10 +24,11 @@ type Move struct {
 
 // Moves returns, in ascending partition order, the partitions whose set of
 // owners differs between from and to, with the owners each gained and lost.
-// A partition whose owner set is unchanged keeps its owner order too, since
-// owners are ranked by Score alone, so it is left out. Moves returns an
-// error wrapping ErrPartitionsDiffer if the tables' partition counts differ.
-// Both tables must be non-nil.
+// Moves compares owner sets only: a partition whose owners are the same is
+// left out even if its primary changed, as New's primary fit can swap the
+// primary and a replica between two tables without moving data; compare
+// Primary for that. Moves returns an error wrapping ErrPartitionsDiffer if
+// the tables' partition counts differ. Both tables must be non-nil.
 func Moves(from, to *Table) ([]Move, error) {
 	if from.partitions != to.partitions {
 		return nil, fmt.Errorf("%w: %d and %d", ErrPartitionsDiffer, from.partitions, to.partitions)

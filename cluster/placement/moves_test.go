@@ -2,98 +2,134 @@ package placement
 
 import (
 	"errors"
-	"math"
 	"slices"
 	"testing"
 )
 
-// TestMovesAddNode adds node "n" to nodes "0".."n-1": every changed owner
-// slot must go to the new node, each partition it joins must lose exactly
-// one old owner and keep the others in order, and no other partition may
-// change at all. About RF/(n+1) of the partitions move.
-func TestMovesAddNode(t *testing.T) {
-	for _, rf := range []int{1, 2, 3} {
-		for n := 3; n <= 20; n++ {
-			from := mustNew(t, DefaultPartitions, rf, ids(n))
-			to := mustNew(t, DefaultPartitions, rf, ids(n+1))
-			added := ids(n + 1)[n]
-			moves := mustMoves(t, from, to)
-			checkMoves(t, from, to, moves, added, "")
-			if got, want := len(moves), len(to.PartitionsOf(added)); got != want {
-				t.Errorf("rf=%d n=%d: %d moves, want one per partition of the new node (%d)", rf, n, got, want)
-			}
-			frac := checkMoved(t, rf, n+1, len(moves))
-			t.Logf("rf=%d n=%2d→%2d  moved %4d partitions = %.4f of owner slots (1/(n+1) = %.4f)", rf, n, n+1, len(moves), frac, 1/float64(n+1))
-		}
-	}
-}
+// Movement is measured in owner slots: a slot is one (partition, owner)
+// pair, rank ignored, and a slot moves when a partition's owner set gains a
+// node; the node it gains must copy the partition's data. A node's fair
+// share is RF·P/n slots, so a join of node X to n nodes must move at least
+// X's share, ideally RF·P/(n+1) slots, and a leave from n nodes must move
+// at least the leaving node's slots, ideally RF·P/n. Pure HRW moves exactly
+// the slots of the node that joins or leaves, which is about the ideal, but
+// leaves the balance binomial.
+//
+// New's fit moves more: on a join X takes slots from every old node in
+// proportion to its load, but the number it takes from each is random (a
+// standard deviation of sqrt(RF·P/(n·(n+1))), 4.4 slots at n=20, RF=2),
+// so an old node may leave the band and be refitted, and each refitted
+// partition moves between two old nodes. X's own share is within the band,
+// at most 3% above the ideal. Over n = 3..20 and 100 random node sets
+// besides the ones below (1800 joins, 5400 leaves; see TestSweep), the
+// worst join moved 1.118 times the ideal and the worst leave 1.118 (99th
+// percentiles 1.097 and 1.089); slots moved between old nodes peaked at
+// 0.101 of the ideal on a join, and partitions changed without the leaving
+// node at 0.103 on a leave. The bounds below are the required 1.15 for
+// every slot moved and 0.12 of the ideal for the slots that change between
+// nodes that stay: tight enough that a refit moving noticeably more fails
+// (a full Newton step instead of a quarter does), with room for node sets
+// other than these.
+const (
+	maxMovedRatio = 1.15 // slots moved / ideal, join or leave
+	maxStrayRatio = 0.12 // slots moved between nodes that stay / ideal
+	// maxPrimaryRatio bounds the partitions whose primary changes, over the
+	// ideal P/(n+1) on a join and P/n on a leave: the primary fit is redone
+	// too, and some partitions whose owners stay swap primary and replica.
+	// The worst measured over the same runs is 1.27.
+	maxPrimaryRatio = 1.30
+)
 
-// TestMovesRemoveNode removes a middle node from nodes "0".."n": only the
-// slots it held may change, each to one new owner, and no other partition
-// may change at all.
-func TestMovesRemoveNode(t *testing.T) {
-	for _, rf := range []int{1, 2, 3} {
-		for n := 3; n <= 20; n++ {
-			before := ids(n + 1)
-			removed := before[n/2]
-			from := mustNew(t, DefaultPartitions, rf, before)
-			to := mustNew(t, DefaultPartitions, rf, slices.Delete(slices.Clone(before), n/2, n/2+1))
-			moves := mustMoves(t, from, to)
-			checkMoves(t, from, to, moves, "", removed)
-			if got, want := len(moves), len(from.PartitionsOf(removed)); got != want {
-				t.Errorf("rf=%d n=%d: %d moves, want one per partition of the removed node (%d)", rf, n, got, want)
-			}
-			checkMoved(t, rf, n+1, len(moves))
-		}
-	}
-}
-
-// checkMoves asserts that moves change only slots of the added node (or
-// the removed one), one for one, and that every other owner keeps its place
-// in the order.
-func checkMoves(t *testing.T, from, to *Table, moves []Move, added, removed string) {
-	t.Helper()
-	moved := make(map[int]Move, len(moves))
-	for _, m := range moves {
-		moved[m.Partition] = m
-	}
+// slotDiff compares the owner sets of from and to: moved is the number of
+// slots gained, stray the slots gained by a node other than node, and
+// changed the number of partitions node owns in neither table whose owner
+// set differs, and primaries the partitions whose primary differs.
+func slotDiff(from, to *Table, node string) (moved, stray, changed, primaries int) {
 	for p := range from.Partitions() {
 		a, b := from.Owners(p), to.Owners(p)
-		m, ok := moved[p]
-		if !ok {
-			if !slices.Equal(a, b) {
-				t.Fatalf("partition %d: owners %v → %v but not in Moves", p, a, b)
+		gained := 0
+		for _, o := range b {
+			if !slices.Contains(a, o) {
+				gained++
+				if o != node {
+					stray++
+				}
 			}
-			continue
 		}
-		if len(m.Added) != 1 || len(m.Removed) != 1 {
-			t.Fatalf("partition %d: move %+v, want one owner in and one out", p, m)
+		moved += gained
+		if gained > 0 && !slices.Contains(a, node) && !slices.Contains(b, node) {
+			changed++
 		}
-		if added != "" && (m.Added[0] != added || m.Removed[0] == added) {
-			t.Fatalf("partition %d: move %+v does not hand a slot to the added node %s", p, m, added)
+		if from.Primary(p) != to.Primary(p) {
+			primaries++
 		}
-		if removed != "" && (m.Removed[0] != removed || m.Added[0] == removed) {
-			t.Fatalf("partition %d: move %+v does not take the slot of the removed node %s", p, m, removed)
+	}
+	return moved, stray, changed, primaries
+}
+
+// TestMovesJoin adds node n to nodes 0..n-1 of every node set, n = 3..20,
+// RF=2. The slots that move must be about X's share (at most
+// maxMovedRatio of RF·P/(n+1)), and the slots that move from one old node
+// to another at most maxStrayRatio of it. Every slot X gains must be one it
+// owns in the new table, and X must hold its full share.
+func TestMovesJoin(t *testing.T) {
+	const rf, partitions = DefaultRF, DefaultPartitions
+	for _, s := range nodeSets() {
+		worst, worstStray, worstPrimary := 0.0, 0.0, 0.0
+		for n := 3; n <= 20; n++ {
+			nodes := idsOf(s, n+1)
+			from := mustNew(t, partitions, rf, nodes[:n])
+			to := mustNew(t, partitions, rf, nodes)
+			x := nodes[n]
+			moved, stray, _, primaries := slotDiff(from, to, x)
+			ideal := float64(rf*partitions) / float64(n+1)
+			r, rs := float64(moved)/ideal, float64(stray)/ideal
+			rp := float64(primaries) / (float64(partitions) / float64(n+1))
+			if r > maxMovedRatio || rs > maxStrayRatio || rp > maxPrimaryRatio {
+				t.Errorf("%s n=%d→%d: %d slots moved (%.3f of ideal %.0f), %d between old nodes (%.3f), primaries changed %.3f of ideal",
+					s.name, n, n+1, moved, r, ideal, stray, rs, rp)
+			}
+			if got := len(to.PartitionsOf(x)); got != moved-stray {
+				t.Errorf("%s n=%d: new node gained %d slots but owns %d partitions", s.name, n, moved-stray, got)
+			}
+			worst, worstStray, worstPrimary = max(worst, r), max(worstStray, rs), max(worstPrimary, rp)
 		}
-		keptA := slices.DeleteFunc(slices.Clone(a), func(s string) bool { return s == m.Removed[0] })
-		keptB := slices.DeleteFunc(slices.Clone(b), func(s string) bool { return s == m.Added[0] })
-		if !slices.Equal(keptA, keptB) {
-			t.Fatalf("partition %d: owners %v → %v reorder the nodes that stay", p, a, b)
-		}
+		t.Logf("%-8s joins n=3..20: worst moved %.3f of ideal, between old nodes %.3f, primaries changed %.3f", s.name, worst, worstStray, worstPrimary)
 	}
 }
 
-// checkMoved fails t unless moved partitions is within 5 standard
-// deviations of Binomial(P, rf/n), the share of the node that joined or
-// left a cluster of n, and returns the moved fraction of owner slots.
-func checkMoved(t *testing.T, rf, n, moved int) float64 {
-	t.Helper()
-	q := float64(rf) / float64(n)
-	mean := DefaultPartitions * q
-	if z := (float64(moved) - mean) / math.Sqrt(mean*(1-q)); math.Abs(z) > 5 {
-		t.Errorf("rf=%d n=%d: %d partitions moved, %.1f sigma from %.1f", rf, n, moved, z, mean)
+// TestMovesLeave removes, from nodes 0..n-1 of every node set, the first,
+// a middle and the last node in ID order, n = 3..20, RF=2. Every slot of
+// the removed node must move, and the slots moved must be at most
+// maxMovedRatio of RF·P/n. Partitions the removed node did not own keep
+// their owners but for at most maxStrayRatio of RF·P/n of them: the
+// refit's share.
+func TestMovesLeave(t *testing.T) {
+	const rf, partitions = DefaultRF, DefaultPartitions
+	for _, s := range nodeSets() {
+		worst, worstChanged, worstPrimary := 0.0, 0.0, 0.0
+		for n := 3; n <= 20; n++ {
+			from := mustNew(t, partitions, rf, idsOf(s, n))
+			sorted := from.Nodes()
+			for _, i := range []int{0, n / 2, n - 1} {
+				gone := sorted[i]
+				to := mustNew(t, partitions, rf, slices.Delete(slices.Clone(sorted), i, i+1))
+				moved, _, changed, primaries := slotDiff(from, to, gone)
+				ideal := float64(rf*partitions) / float64(n)
+				r, rc := float64(moved)/ideal, float64(changed)/ideal
+				rp := float64(primaries) / (float64(partitions) / float64(n))
+				if r > maxMovedRatio || rc > maxStrayRatio || rp > maxPrimaryRatio {
+					t.Errorf("%s n=%d remove %s: %d slots moved (%.3f of ideal %.0f), %d partitions changed without it (%.3f), primaries changed %.3f of ideal",
+						s.name, n, gone, moved, r, ideal, changed, rc, rp)
+				}
+				if got, want := moved, len(from.PartitionsOf(gone))+changed; got < want {
+					t.Errorf("%s n=%d remove %s: %d slots moved, fewer than its %d slots plus %d changed partitions", s.name, n, gone, got, len(from.PartitionsOf(gone)), changed)
+				}
+				worst, worstChanged, worstPrimary = max(worst, r), max(worstChanged, rc), max(worstPrimary, rp)
+			}
+		}
+		t.Logf("%-8s leaves n=3..20: worst moved %.3f of ideal, partitions changed without the node %.3f, primaries changed %.3f", s.name, worst, worstChanged, worstPrimary)
 	}
-	return float64(moved) / float64(DefaultPartitions*rf)
 }
 
 func mustMoves(t *testing.T, from, to *Table) []Move {
@@ -105,7 +141,44 @@ func mustMoves(t *testing.T, from, to *Table) []Move {
 	return moves
 }
 
+// TestMovesMatchesOwners checks Moves against the owner sets on a join:
+// it lists exactly the partitions whose set changed, each with the owners
+// gained in the new table's order and the owners lost in the old one's.
+func TestMovesMatchesOwners(t *testing.T) {
+	from := mustNew(t, DefaultPartitions, DefaultRF, ids(5))
+	to := mustNew(t, DefaultPartitions, DefaultRF, ids(6))
+	moves := mustMoves(t, from, to)
+	moved, _, _, _ := slotDiff(from, to, "5")
+	total := 0
+	next := 0
+	for p := range DefaultPartitions {
+		a, b := from.Owners(p), to.Owners(p)
+		same := len(a) == len(b) && !slices.ContainsFunc(b, func(o string) bool { return !slices.Contains(a, o) })
+		if same {
+			if next < len(moves) && moves[next].Partition == p {
+				t.Fatalf("partition %d: owners %v → %v unchanged but listed as %+v", p, a, b, moves[next])
+			}
+			continue
+		}
+		if next >= len(moves) || moves[next].Partition != p {
+			t.Fatalf("partition %d: owners %v → %v but not in Moves", p, a, b)
+		}
+		m := moves[next]
+		next++
+		if !slices.Equal(m.Added, slices.DeleteFunc(slices.Clone(b), func(o string) bool { return slices.Contains(a, o) })) ||
+			!slices.Equal(m.Removed, slices.DeleteFunc(slices.Clone(a), func(o string) bool { return slices.Contains(b, o) })) {
+			t.Fatalf("partition %d: owners %v → %v but move %+v", p, a, b, m)
+		}
+		total += len(m.Added)
+	}
+	if next != len(moves) || total != moved {
+		t.Fatalf("Moves lists %d partitions, %d slots; owners show %d partitions, %d slots", len(moves), total, next, moved)
+	}
+}
+
 func TestMoves(t *testing.T) {
+	one := mustNew(t, 1, 1, ids(3)).Owners(0)[0] // the owner of the only partition
+	all := mustNew(t, 1, 3, ids(3)).Owners(0)
 	tests := []struct {
 		name     string
 		from, to *Table
@@ -120,7 +193,7 @@ func TestMoves(t *testing.T) {
 			{Partition: 0, Removed: mustNew(t, 1, 2, []string{"a", "b"}).Owners(0)},
 		}},
 		{"rf raised", mustNew(t, 1, 1, ids(3)), mustNew(t, 1, 3, ids(3)), []Move{
-			{Partition: 0, Added: mustNew(t, 1, 3, ids(3)).Owners(0)[1:]},
+			{Partition: 0, Added: slices.DeleteFunc(slices.Clone(all), func(o string) bool { return o == one })},
 		}},
 	}
 	for _, tt := range tests {
@@ -132,6 +205,9 @@ func TestMoves(t *testing.T) {
 				t.Errorf("Moves = %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+	if n := len(mustMoves(t, mustNew(t, 1, 1, ids(3)), mustNew(t, 1, 3, ids(3)))[0].Added); n != 2 {
+		t.Errorf("rf 1 → 3 on 3 nodes adds %d owners, want 2", n)
 	}
 }
 

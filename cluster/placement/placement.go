@@ -1,13 +1,3 @@
-// Package placement maps keys to partitions and partitions to owners by
-// rendezvous hashing: a key lives in partition xxhash64(key) % P, and a
-// partition's owners are the RF active store nodes with the highest
-// Score(node, partition), highest first; the first owner is the primary.
-//
-// Rendezvous (highest random weight) placement needs no ring and no
-// coordination: every process that knows the same active node IDs computes
-// the same owners, and adding or removing a node moves only the owner slots
-// that node gains or held. A Table is an immutable snapshot of the owners of
-// every partition for one set of nodes; Moves lists what changes between two.
 package placement
 
 import "github.com/cespare/xxhash/v2"
@@ -31,8 +21,9 @@ func Partition(key []byte, partitions int) int {
 
 // Score returns the rendezvous weight of node for partition: a well-mixed
 // 64-bit hash of the node ID and the partition number, the same in every
-// process and on every architecture. A partition's owners are the nodes with
-// the highest scores.
+// process and on every architecture. Its top 32 bits are the node's raw key
+// for the partition, from which New ranks the owners after adding the
+// node's fitted offset.
 func Score(node string, partition int) uint64 {
 	return score(nodeHash(node), partitionSalt(partition))
 }

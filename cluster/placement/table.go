@@ -17,13 +17,27 @@ type Table struct {
 	rf         int      // effective owners per partition: min(requested RF, len(nodes))
 	nodes      []string // active node IDs, ascending
 	owners     []string // owners of partition p at [p*rf, (p+1)*rf), primary first
+
+	// ownerOff and primaryOff are the fitted offsets, indexed like nodes:
+	// the rule's only state besides the node IDs, kept for tests.
+	ownerOff, primaryOff []int64
 }
 
 // New returns the Table for partitions partitions, rf owners per partition,
 // and the active store nodes named by nodes (in any order; New keeps its own
-// sorted copy). A partition's owners are the min(rf, len(nodes)) nodes with
-// the highest Score for it, in descending score, ties broken by ascending
-// node ID. Zero nodes are allowed: every partition then has no owners.
+// sorted copy). Zero nodes are allowed: every partition then has no owners.
+// With rf at or above the node count every node owns every partition.
+//
+// Owners are chosen by balanced rendezvous hashing (see the package
+// documentation): a partition's owners are the min(rf, len(nodes)) nodes
+// with the highest key, Score(node, partition)>>32 plus a per-node offset
+// that New fits so that every node owns within 3% of its share of the
+// partitions (rounded outward to whole partitions, as far as a table with
+// only a few partitions per node allows); the primary is the owner with the highest key plus a second
+// per-node offset, fitted the same way for primaries; the other owners
+// follow in descending key. Equal keys rank the lower node ID first. The
+// result depends only on partitions, rf and the set of node IDs, so every
+// process computes the same Table.
 //
 // New reports every problem at once, each wrapping ErrInvalidTable:
 // partitions not in [1, MaxPartitions], rf below 1, and empty or duplicate
@@ -34,7 +48,8 @@ func New(partitions, rf int, nodes []string) (*Table, error) {
 	if err := validate(partitions, rf, sorted); err != nil {
 		return nil, err
 	}
-	k := min(rf, len(sorted))
+	n := len(sorted)
+	k := min(rf, n)
 	t := &Table{
 		partitions: partitions,
 		rf:         k,
@@ -44,22 +59,34 @@ func New(partitions, rf int, nodes []string) (*Table, error) {
 	if k == 0 {
 		return t, nil
 	}
-	hashes := make([]uint64, len(sorted))
+	hashes := make([]uint64, n)
 	for i, id := range sorted {
 		hashes[i] = nodeHash(id)
 	}
-	scores := make([]uint64, len(sorted))
-	top := make([]int, k)
-	topScores := make([]uint64, k)
+	b := newBalancer(partitions, k, hashes)
+	if k < n {
+		b.luckOffsets()
+		fit(partitions, k*partitions, b.off, b.load, b.assignOwners)
+	} else {
+		b.assignOwners() // every node owns every partition
+	}
+	primary := make([]int32, partitions)
+	poff := make([]int64, n)
+	if k > 1 {
+		pload := make([]int, n)
+		fit(partitions, partitions, poff, pload, func() { b.assignPrimaries(poff, primary, pload) })
+	}
+	t.ownerOff, t.primaryOff = b.off, poff
 	for p := range partitions {
-		salt := partitionSalt(p)
-		for i, h := range hashes {
-			scores[i] = score(h, salt)
-		}
-		topK(scores, top, topScores)
-		out := t.owners[p*k : (p+1)*k]
-		for j, i := range top {
-			out[j] = sorted[i]
+		own, out := b.owners[p*k:(p+1)*k], t.owners[p*k:(p+1)*k]
+		first := primary[p]
+		out[0] = sorted[own[first]]
+		r := 1
+		for j, i := range own {
+			if int32(j) != first {
+				out[r] = sorted[i]
+				r++
+			}
 		}
 	}
 	return t, nil
@@ -89,27 +116,6 @@ func validate(partitions, rf int, sorted []string) error {
 	return errors.Join(errs...)
 }
 
-// topK fills top with the indices of the len(top) highest scores, highest
-// first; equal scores rank the lower index first. topScores is scratch space
-// of len(top). len(scores) must be at least len(top).
-func topK(scores []uint64, top []int, topScores []uint64) {
-	k, n := len(top), 0
-	for i, s := range scores {
-		if n == k && s <= topScores[k-1] {
-			continue // a tie loses to the earlier, lower index
-		}
-		j := min(n, k-1)
-		for j > 0 && topScores[j-1] < s {
-			top[j], topScores[j] = top[j-1], topScores[j-1]
-			j--
-		}
-		top[j], topScores[j] = i, s
-		if n < k {
-			n++
-		}
-	}
-}
-
 // Partitions returns the number of partitions P.
 func (t *Table) Partitions() int { return t.partitions }
 
@@ -126,8 +132,8 @@ func (t *Table) Partition(key []byte) int {
 	return Partition(key, t.partitions)
 }
 
-// Owners returns the owners of partition, primary first, in descending Score
-// (ties by ascending node ID). It does not allocate: the slice is shared
+// Owners returns the owners of partition: the primary first, then the
+// other owners in descending key (see New). It does not allocate: the slice is shared
 // with the Table and must not be modified. It is empty when the Table has no
 // nodes, and Owners panics if partition is not in [0, Partitions()).
 func (t *Table) Owners(partition int) []string {
