@@ -24,7 +24,7 @@ Commands:
   proxy     client-facing RESP proxy with an L1 cache, in front of a store or any Redis
   store     a store node: partitioned in-memory data with TTLs
   dev       a proxy and an embedded store in one process, for development
-  bench     load tests (not built yet)
+  bench     load tests: stampede, recovery, zipf and ablation scenarios, and an origin simulator
   version   print the version
 
 Run 'corral <command> --help' for the command's flags.
@@ -67,7 +67,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "dev":
 		return runDev(ctx, rest, getenv, stdout, stderr)
 	case "bench":
-		return errors.New("bench: not built yet")
+		return runBench(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "corral", version)
 		return nil
