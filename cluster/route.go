@@ -137,7 +137,7 @@ func (n *node) forward(c *server.Conn, p int, args [][]byte) {
 // forwardRaw forwards args to the owners of partition p and returns the
 // raw reply, encoded in protocol proto.
 func (n *node) forwardRaw(ctx context.Context, p, proto int, args [][]byte) ([]byte, error) {
-	owners := n.table.Load().Owners(p)
+	owners := slices.Clone(n.table.Load().Owners(p)) // sorted below; the table's is shared
 	if len(owners) == 0 {
 		return nil, errors.New("CLUSTERDOWN no store node owns partitions yet")
 	}
