@@ -346,3 +346,65 @@ func TestLoadAsksCoOwnersFirst(t *testing.T) {
 		t.Fatalf("the acknowledged write was overwritten: %q", v)
 	}
 }
+
+// TestNoCollapseLoadsEveryMiss: with collapsing off (only for the
+// ablation benchmark) concurrent misses of one cold key each load from
+// the origin; with it on, they share one load.
+func TestNoCollapseLoadsEveryMiss(t *testing.T) {
+	for _, tc := range []struct {
+		noCollapse bool
+		want       int64
+	}{{false, 1}, {true, 20}} {
+		var loads atomic.Int64
+		release := make(chan struct{})
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			loads.Add(1)
+			<-release
+			fmt.Fprint(w, "v")
+		}))
+		ocfg := origin.DefaultConfig()
+		ocfg.URL = srv.URL + "/{key}"
+		org, err := origin.New(ocfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := cluster.DefaultConfig()
+		cfg.Server.Addr = "127.0.0.1:0"
+		cfg.Origin = org
+		cfg.NoCollapse = tc.noCollapse
+		cfg.Admission.Limiter.MaxInflight = 0
+		st, err := cluster.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Listen(); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- st.Run(ctx) }()
+		c := redis.NewClient(&redis.Options{Addr: st.Addr(), PoolSize: 20, MaxRetries: -1})
+		errs := make(chan error, 20)
+		for range 20 {
+			go func() { errs <- c.Get(context.Background(), "cold").Err() }()
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for loads.Load() < tc.want && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		close(release)
+		for range 20 {
+			if err := <-errs; err != nil {
+				t.Errorf("GET: %v", err)
+			}
+		}
+		if got := loads.Load(); got != tc.want {
+			t.Errorf("NoCollapse=%v: %d origin loads for 20 concurrent misses, want %d", tc.noCollapse, got, tc.want)
+		}
+		c.Close()
+		cancel()
+		<-done
+		srv.Close()
+		org.Close()
+	}
+}

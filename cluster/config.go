@@ -34,6 +34,10 @@ type Config struct {
 	// for early refreshes, the jitter of the TTLs the store chooses, and
 	// the stale-while-revalidate and stale-if-error windows.
 	Defenses xfetch.Config
+	// NoCollapse switches collapsing of origin loads off: every miss loads
+	// on its own. Only for showing what collapsing buys (corral bench
+	// ablation); never in production.
+	NoCollapse bool
 	// JitterClientTTL spreads TTLs that clients give (SET EX, EXPIRE, ...)
 	// by Defenses.Jitter too. Default false: they stay exact.
 	JitterClientTTL bool

@@ -55,6 +55,8 @@ type readThrough struct {
 	// stored, if set, is told of every value a load put in the engine (a
 	// cluster node replicates it to the co-owners). It must not block.
 	stored func(key []byte, rec engine.Record)
+	// noCollapse: every miss loads on its own (Config.NoCollapse).
+	noCollapse bool
 	// fromPeers, if set, asks the key's co-owners for it and returns it
 	// when one holds it live (a cluster node): a load from the origin is
 	// slow and would overwrite, with a newer version, a write the
@@ -167,9 +169,15 @@ func (rt *readThrough) get(ctx context.Context, key []byte, client string, now t
 		}
 	}
 	k := string(key)
-	r, _, err := rt.flights.Do(ctx, k, func(ctx context.Context) (loadResult, error) {
-		return rt.load(ctx, k, client)
-	})
+	var r loadResult
+	var err error
+	if rt.noCollapse {
+		r, err = rt.load(ctx, k, client)
+	} else {
+		r, _, err = rt.flights.Do(ctx, k, func(ctx context.Context) (loadResult, error) {
+			return rt.load(ctx, k, client)
+		})
+	}
 	if err == nil {
 		return r, nil
 	}
@@ -382,18 +390,19 @@ func newReadThrough(cfg Config, eng *engine.Engine, clk clock.Clock, lg *slog.Lo
 		return nil, err
 	}
 	rt := &readThrough{
-		eng:     eng,
-		clock:   clk,
-		log:     lg.With("component", "readthrough"),
-		loader:  cfg.Origin,
-		target:  target,
-		policy:  cfg.Defenses,
-		rand:    cfg.Rand.Or(),
-		table:   newLoadedTable(cfg.LoadedMaxBytes),
-		flights: collapse.New[loadResult](collapse.Config{Registerer: cfg.Registerer, Name: "store"}),
-		adm:     adm,
-		brk:     brk,
-		m:       newRTMetrics(cfg.Registerer),
+		noCollapse: cfg.NoCollapse,
+		eng:        eng,
+		clock:      clk,
+		log:        lg.With("component", "readthrough"),
+		loader:     cfg.Origin,
+		target:     target,
+		policy:     cfg.Defenses,
+		rand:       cfg.Rand.Or(),
+		table:      newLoadedTable(cfg.LoadedMaxBytes),
+		flights:    collapse.New[loadResult](collapse.Config{Registerer: cfg.Registerer, Name: "store"}),
+		adm:        adm,
+		brk:        brk,
+		m:          newRTMetrics(cfg.Registerer),
 	}
 	for i := range rt.pending {
 		rt.pending[i] = make(map[string]*pendingKey)

@@ -51,6 +51,10 @@ type Config struct {
 	// entry past its lifetime would break the --l1-max-age bound on how
 	// stale a value another proxy wrote can be.)
 	Defenses xfetch.Config
+	// NoCollapse switches request collapsing off: every L1 miss makes its
+	// own upstream read. Only for showing what collapsing buys (corral
+	// bench ablation); never in production.
+	NoCollapse bool
 	// Rand draws the random numbers of XFetch and jitter; nil means
 	// math/rand/v2's. It must be safe for concurrent use.
 	Rand xfetch.Rand

@@ -165,9 +165,15 @@ func (p *Proxy) get(c *server.Conn, key []byte) {
 	// The flight bounds itself by UpstreamTimeout; waiters wait for it.
 	k := string(key)
 	client := c.RemoteHost()
-	r, _, err := p.flights.Do(c.Context(), k, func(ctx context.Context) (getResult, error) {
-		return p.load(ctx, k, client)
-	})
+	var r getResult
+	var err error
+	if p.cfg.NoCollapse {
+		r, err = p.load(c.Context(), k, client)
+	} else {
+		r, _, err = p.flights.Do(c.Context(), k, func(ctx context.Context) (getResult, error) {
+			return p.load(ctx, k, client)
+		})
+	}
 	if err != nil {
 		if e, ok := p.stale(key, now, err); ok {
 			r = getResult{value: e.value(), found: e.found}

@@ -16,7 +16,8 @@ import (
 // take them (the proxy guards its upstream, the store its origin); each
 // defense can be switched off, so a bench can show what it buys.
 type defenseFlags struct {
-	xf xfetch.Config
+	xf       xfetch.Config
+	collapse bool
 
 	maxInflight, minInflight int
 	queueTimeout             time.Duration
@@ -32,6 +33,7 @@ type defenseFlags struct {
 
 func (f *flags) defenses(d *defenseFlags) {
 	def := xfetch.DefaultConfig()
+	f.BoolVar(&d.collapse, "collapse", true, "collapse concurrent misses of a key into one fetch (false only to measure what it buys, as corral bench ablation does)")
 	f.Float64Var(&d.xf.Beta, "xfetch-beta", def.Beta, "XFetch's beta: how early hot entries refresh in the background before they expire (0 disables early refresh)")
 	f.DurationVar(&d.xf.StaleWhileRevalidate, "stale-while-revalidate", def.StaleWhileRevalidate, "how long past expiry a store serves a loaded value at once while one background refresh runs (0 disables; the proxy accepts it and leaves it to the store)")
 	f.DurationVar(&d.xf.StaleIfError, "stale-if-error", def.StaleIfError, "how long past expiry a value is still served while refreshing it fails (0 disables)")
@@ -113,6 +115,7 @@ func (d *defenseFlags) applyProxy(cfg *proxy.Config) error {
 		return err
 	}
 	cfg.Defenses = d.xf
+	cfg.NoCollapse = !d.collapse
 	cfg.Admission = d.admission()
 	cfg.Breaker = brk
 	return nil
@@ -145,6 +148,7 @@ func (o *originFlags) applyStore(cfg *cluster.Config, d *defenseFlags) (*origin.
 		return nil, err
 	}
 	cfg.Defenses = d.xf
+	cfg.NoCollapse = !d.collapse
 	cfg.Admission = d.admission()
 	cfg.Breaker = brk
 	cfg.LoadedMaxBytes = o.staleMaxBytes
