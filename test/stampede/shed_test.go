@@ -30,7 +30,7 @@ func TestShedBoundsOriginConcurrency(t *testing.T) {
 		limit        = 8
 		queueTimeout = 50 * time.Millisecond
 		shedBound    = time.Second            // queueTimeout and a wide margin
-		pingBound    = 500 * time.Millisecond // PING never waits on loads
+		pingBound    = 150 * time.Millisecond // p99: PING never waits on a 300ms load
 	)
 	o := newOrigin(t, 0)
 	tr := startTier(t, o, func(sc *cluster.Config, _ *proxy.Config) {
@@ -130,7 +130,10 @@ func TestShedBoundsOriginConcurrency(t *testing.T) {
 	if shedMax >= shedBound {
 		t.Errorf("slowest shed read took %v, want under %v (queue timeout %v)", shedMax, shedBound, queueTimeout)
 	}
-	if pingMax >= pingBound {
-		t.Errorf("slowest PING took %v during the burst, want under %v", pingMax, pingBound)
+	// The p99, not the max: one PING delayed by the machine (make test runs
+	// other packages on the same two cores) says nothing; PINGs waiting on
+	// loads would put most of them past the origin's 300ms.
+	if pingP99 >= pingBound {
+		t.Errorf("PING p99 %v during the burst, want under %v", pingP99, pingBound)
 	}
 }
