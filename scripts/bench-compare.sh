@@ -25,31 +25,9 @@ for tool in redis-server redis-benchmark redis-cli; do
 done
 [ -x "$BIN" ] || { echo "bench-compare: $BIN missing (make build)" >&2; exit 1; }
 
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 20000))
-		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return; fi
-	done
-}
-
-pids=()
-tmp=$(mktemp -d)
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-wait_ping() {
-	for _ in $(seq 1 100); do
-		redis-cli -p "$1" ping >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	echo "bench-compare: nothing answers on port $1" >&2
-	exit 1
-}
+SCRIPT=bench-compare
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 REDIS_PORT=$(free_port)
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no --logfile "$tmp/redis.log" &
