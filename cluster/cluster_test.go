@@ -190,19 +190,9 @@ func TestScaleUpDoesNotStampedeTheOrigin(t *testing.T) {
 		fmt.Fprint(w, "origin:"+r.URL.Path)
 	}))
 	defer srv.Close()
-	tweak := func(_ string, cfg *cluster.Config) {
-		ocfg := origin.DefaultConfig()
-		ocfg.URL = srv.URL + "/{key}"
-		org, err := origin.New(ocfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { org.Close() })
-		cfg.Origin = org
-	}
 	// Anti-entropy off in effect (once an hour): only replication of the
 	// loads and the new node's fetches from its co-owners can serve it.
-	k := clustertest.New(t, 2, clustertest.Options{Tweak: tweak, AEInterval: time.Hour})
+	k := clustertest.New(t, 2, clustertest.Options{Tweak: withOrigin(t, srv.URL, nil), AEInterval: time.Hour})
 	ctx := context.Background()
 	const n = 300
 	for i := range n {
@@ -311,17 +301,9 @@ func TestLoadAsksCoOwnersFirst(t *testing.T) {
 		fmt.Fprint(w, "origin")
 	}))
 	defer srv.Close()
-	k := clustertest.New(t, 2, clustertest.Options{AEInterval: time.Hour, Tweak: func(_ string, cfg *cluster.Config) {
-		ocfg := origin.DefaultConfig()
-		ocfg.URL = srv.URL + "/{key}"
-		org, err := origin.New(ocfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { org.Close() })
-		cfg.Origin = org
+	k := clustertest.New(t, 2, clustertest.Options{AEInterval: time.Hour, Tweak: withOrigin(t, srv.URL, func(cfg *cluster.Config) {
 		cfg.Cluster.Repl.HintsPerPeer = 0
-	}})
+	})})
 	ctx := context.Background()
 	// Compare once by hand so that both nodes count their partitions as
 	// filled: from here on, nothing tells node 0 it missed anything.
@@ -406,5 +388,23 @@ func TestNoCollapseLoadsEveryMiss(t *testing.T) {
 		<-done
 		srv.Close()
 		org.Close()
+	}
+}
+
+// withOrigin returns a kit Tweak that gives every node an HTTP origin at
+// base+"/{key}", then applies more (may be nil).
+func withOrigin(t *testing.T, base string, more func(*cluster.Config)) func(string, *cluster.Config) {
+	return func(_ string, cfg *cluster.Config) {
+		ocfg := origin.DefaultConfig()
+		ocfg.URL = base + "/{key}"
+		org, err := origin.New(ocfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { org.Close() })
+		cfg.Origin = org
+		if more != nil {
+			more(cfg)
+		}
 	}
 }
