@@ -49,6 +49,10 @@ func (s *Store) execCluster(c *server.Conn, spec *command.Spec, args [][]byte) {
 	if !spec.HasFlag(command.Multikey) {
 		p := t.Partition(args[1])
 		if t.Owns(n.self, p) {
+			if !spec.HasFlag(command.Write) {
+				n.readOwned(c, spec, args, p) // the hot path
+				return
+			}
 			n.execOwned(c, spec, args)
 		} else {
 			n.forward(c, p, args)
@@ -71,11 +75,7 @@ func (s *Store) execCluster(c *server.Conn, spec *command.Spec, args [][]byte) {
 func (n *node) execOwned(c *server.Conn, spec *command.Spec, args [][]byte) {
 	s := n.s
 	if !spec.HasFlag(command.Multikey) && !spec.HasFlag(command.Write) {
-		// The hot path, a single-key read: no allocation.
-		if p := s.eng.Partition(args[1]); !n.rep.Filled(p) {
-			n.rep.FetchFromOwners(c.Context(), p, [][]byte{args[1]})
-		}
-		s.execLocal(c, spec, args)
+		n.readOwned(c, spec, args, s.eng.Partition(args[1]))
 		return
 	}
 	var keys [][]byte
@@ -116,6 +116,16 @@ func (n *node) execOwned(c *server.Conn, spec *command.Spec, args [][]byte) {
 		c.W.Truncate(start)
 		c.W.Error(failed)
 	}
+}
+
+// readOwned runs a single-key read on partition p, which this node owns,
+// without allocating: a partition still being filled first fetches the
+// key from its co-owners.
+func (n *node) readOwned(c *server.Conn, spec *command.Spec, args [][]byte, p int) {
+	if !n.rep.Filled(p) {
+		n.rep.FetchFromOwners(c.Context(), p, [][]byte{args[1]})
+	}
+	n.s.execLocal(c, spec, args)
 }
 
 // forwardTimeout bounds a command forwarded to an owner, which may itself
