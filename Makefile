@@ -10,7 +10,9 @@ IMAGE ?= $(IMAGE_REPO):$(VERSION)
 GO_IMAGE ?= golang:1.26-bookworm
 CA_CERTS ?= /etc/ssl/certs/ca-certificates.crt
 
-.PHONY: help build dev test test-short lint bench bench-compare bench-peers image image-source e2e clean
+FUZZTIME ?= 60s
+
+.PHONY: help build dev test test-short lint fuzz bench bench-compare bench-peers image image-source e2e clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -32,6 +34,13 @@ lint: ## gofmt, go vet and staticcheck
 	$(GO) vet ./...
 	@test -x "$(STATICCHECK)" || $(GO) install honnef.co/go/tools/cmd/staticcheck@2026.2.2
 	$(STATICCHECK) ./...
+
+fuzz: ## every fuzz target for FUZZTIME (60s) each: RESP parser, SET/integer/float arguments, snapshot decoder
+	$(GO) test -run '^$$' -fuzz '^FuzzReadCommand$$' -fuzztime $(FUZZTIME) ./internal/resp/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseSet$$' -fuzztime $(FUZZTIME) ./internal/command/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseInt$$' -fuzztime $(FUZZTIME) ./internal/command/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseFloat$$' -fuzztime $(FUZZTIME) ./internal/command/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadSnapshot$$' -fuzztime $(FUZZTIME) ./cluster/engine/
 
 bench: ## Go benchmarks of the hot paths (-benchmem)
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/resp/ ./internal/command/ ./cluster/engine/ ./proxy/
