@@ -175,6 +175,11 @@ func (rt *readThrough) get(ctx context.Context, key []byte, client string, now t
 		r, err = rt.load(ctx, k, client)
 	} else {
 		r, _, err = rt.flights.Do(ctx, k, func(ctx context.Context) (loadResult, error) {
+			// A flight for this key may have ended, and stored its value,
+			// between the miss above and this one starting: look again.
+			if rec, ok := rt.eng.Get([]byte(k), rt.clock.Now().UnixMilli()); ok { // k: the flight may outlive key's buffer
+				return loadResult{rec.Value, true}, nil
+			}
 			return rt.load(ctx, k, client)
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
@@ -45,6 +46,9 @@ type rendering struct {
 	serviceMonitor []*monitoringv1.ServiceMonitor
 }
 
+// kustomizeMu serializes kustomize runs.
+var kustomizeMu sync.Mutex
+
 // render runs kustomize on dir as `kubectl kustomize` does and decodes
 // every object into its API type, failing on unknown kinds and fields.
 func render(t *testing.T, dir string) *rendering {
@@ -54,7 +58,11 @@ func render(t *testing.T, dir string) *rendering {
 		t.Fatal(err)
 	}
 	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+	// kyaml initializes its OpenAPI schema lazily without a lock (a data
+	// race between parallel subtests): one kustomize run at a time.
+	kustomizeMu.Lock()
 	resMap, err := k.Run(filesys.MakeFsOnDisk(), abs)
+	kustomizeMu.Unlock()
 	if err != nil {
 		t.Fatalf("kustomize build %s: %v", dir, err)
 	}
