@@ -32,7 +32,7 @@ test-short: ## run the tests without the race detector
 lint: ## gofmt, go vet and staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	@test -x "$(STATICCHECK)" || $(GO) install honnef.co/go/tools/cmd/staticcheck@2026.2.2
+	@test -x "$(STATICCHECK)" || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2 # release 2026.2.2
 	$(STATICCHECK) ./...
 
 fuzz: ## every fuzz target for FUZZTIME (60s) each: RESP parser, SET/integer/float arguments, snapshot decoder

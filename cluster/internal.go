@@ -399,7 +399,9 @@ func peerToken(secret string) string {
 
 // internalAuth answers CORRAL.AUTH token: with a cluster secret set, the
 // connection becomes a peer's when token matches (compared in constant
-// time); without one, every connection already is.
+// time), authenticated and allowed every command whatever --requirepass
+// and --users-file say; without one, every connection already is a peer
+// but still authenticates as a user like any client.
 func (n *node) internalAuth(c *server.Conn, args [][]byte) {
 	if n.token == "" {
 		c.W.OK()
@@ -410,5 +412,6 @@ func (n *node) internalAuth(c *server.Conn, args [][]byte) {
 		return
 	}
 	c.State = peerConn{}
+	c.AuthenticatePeer()
 	c.W.OK()
 }

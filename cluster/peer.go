@@ -79,6 +79,9 @@ func (ps *peers) client(id string) (*redis.Client, error) {
 		ContextTimeoutEnabled: true,
 	}
 	if token := ps.token; token != "" {
+		// The token authenticates the connection: no user password is
+		// needed, and none is sent (the default user may be off).
+		opt.Password = ""
 		opt.OnConnect = func(ctx context.Context, cn *redis.Conn) error {
 			return cn.Do(ctx, cmdAuth, token).Err()
 		}

@@ -80,6 +80,17 @@ func NewRouter(cfg RouterConfig, resp string) (*Router, error) {
 	return r, nil
 }
 
+// AuthCommand returns the command a proxy sends on each new connection to
+// a store node to authenticate as a cluster member (CORRAL.AUTH and the
+// token derived from --cluster-secret), or nil without a cluster secret.
+func (r *Router) AuthCommand() []any {
+	token := peerToken(r.cfg.Membership.Secret)
+	if token == "" {
+		return nil
+	}
+	return []any{cmdAuth, token}
+}
+
 // Run gossips until ctx is done, then leaves.
 func (r *Router) Run(ctx context.Context) error {
 	err := r.mem.Load().Run(ctx)

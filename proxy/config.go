@@ -27,6 +27,10 @@ type Config struct {
 	// UpstreamPassword authenticates the proxy to store nodes reached
 	// through Router (with --upstream, the URL carries the password).
 	UpstreamPassword string
+	// UpstreamAuth, when set, is the command the proxy sends on every new
+	// connection to a store node reached through Router instead of a
+	// password (cluster.Router.AuthCommand: the cluster secret's token).
+	UpstreamAuth []any
 	// Router routes commands to a store cluster: each key to its primary
 	// owner (the next owner when the primary fails), keyless commands to
 	// any store node.

@@ -79,7 +79,11 @@ func (u *upstreams) get(addr string) (*upstream, error) {
 	if up := u.all[addr]; up != nil {
 		return up, nil
 	}
-	up, err := newUpstream(u.cfg, (&url.URL{Scheme: "redis", User: url.UserPassword("", u.cfg.UpstreamPassword), Host: addr}).String())
+	target := &url.URL{Scheme: "redis", User: url.UserPassword("", u.cfg.UpstreamPassword), Host: addr}
+	if u.cfg.UpstreamAuth != nil {
+		target.User = nil // the cluster token authenticates; the default user may be off
+	}
+	up, err := newUpstream(u.cfg, target.String())
 	if err != nil {
 		return nil, err
 	}

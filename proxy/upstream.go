@@ -37,6 +37,11 @@ func newUpstream(cfg Config, url string) (*upstream, error) {
 	opt.WriteTimeout = cfg.UpstreamTimeout
 	opt.DialTimeout = cfg.UpstreamTimeout
 	opt.PoolTimeout = cfg.UpstreamTimeout
+	if auth := cfg.UpstreamAuth; auth != nil && cfg.Router != nil {
+		opt.OnConnect = func(ctx context.Context, cn *redis.Conn) error {
+			return cn.Do(ctx, auth...).Err()
+		}
+	}
 	return &upstream{addr: opt.Addr, client: redis.NewClient(opt)}, nil
 }
 

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -51,8 +53,14 @@ func TestClusterFlagErrorsExit2(t *testing.T) {
 // TestStoresAndProxyFormACluster starts two `corral store` nodes and a
 // `corral proxy --seeds` in-process with the real flags: writes through the
 // proxy land on both stores (RF 2), the stores report ready, and /status
-// lists the members.
+// lists the members. Every role has the default user off and one
+// application user: stores and the proxy authenticate to each other with
+// the cluster secret's token alone.
 func TestStoresAndProxyFormACluster(t *testing.T) {
+	users := filepath.Join(t.TempDir(), "users.acl")
+	if err := os.WriteFile(users, []byte("user default off\nuser app on >pw ~* +@all\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	type proc struct {
 		resp, admin, gossip int
@@ -62,7 +70,7 @@ func TestStoresAndProxyFormACluster(t *testing.T) {
 		p := &proc{resp: testkit.FreePort(t), admin: testkit.FreePort(t), gossip: testkit.FreePort(t), done: make(chan error, 1)}
 		args = append(args, "--listen", "127.0.0.1:"+strconv.Itoa(p.resp), "--admin", "127.0.0.1:"+strconv.Itoa(p.admin),
 			"--gossip", "127.0.0.1:"+strconv.Itoa(p.gossip), "--partitions", "64", "--log-level", "warn", "--log-format", "json",
-			"--requirepass", "pw", "--cluster-secret", "cs")
+			"--users-file", users, "--cluster-secret", "cs")
 		go func() { p.done <- run(ctx, args, env(), io.Discard, io.Discard) }()
 		return p
 	}
@@ -94,7 +102,7 @@ func TestStoresAndProxyFormACluster(t *testing.T) {
 		return resp.StatusCode, string(b)
 	}
 	owners := func(port int) string {
-		c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), Password: "pw", MaxRetries: -1})
+		c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), Username: "app", Password: "pw", MaxRetries: -1})
 		defer c.Close()
 		info, _ := c.Info(ctx, "replication").Result()
 		return info
@@ -107,7 +115,7 @@ func TestStoresAndProxyFormACluster(t *testing.T) {
 			strings.Contains(owners(s0.resp), "cluster_owners:2\r\n") && strings.Contains(owners(s1.resp), "cluster_owners:2\r\n")
 	}, 20*time.Second, "stores and proxy never all ready with two owners")
 
-	pc := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(px.resp), Password: "pw", MaxRetries: -1})
+	pc := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(px.resp), Username: "app", Password: "pw", MaxRetries: -1})
 	defer pc.Close()
 	for i := range 100 {
 		k := fmt.Sprint("k", i)
@@ -116,7 +124,7 @@ func TestStoresAndProxyFormACluster(t *testing.T) {
 		}
 	}
 	for _, s := range []*proc{s0, s1} {
-		c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(s.resp), Password: "pw", MaxRetries: -1})
+		c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(s.resp), Username: "app", Password: "pw", MaxRetries: -1})
 		info, err := c.Info(ctx, "keyspace").Result()
 		c.Close()
 		if err != nil || !strings.Contains(info, "db0:keys=100,") {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -78,7 +80,7 @@ func TestHelpDocumentsEveryFlagWithDefaultAndEnv(t *testing.T) {
 			}
 			help := errOut.String()
 			for _, want := range []string{"--listen", "--admin", "--maxclients", "--timeout", "--proto-max-bulk-len",
-				"--client-query-buffer-limit", "--allow-flush", "--requirepass", "--log-level", "--log-format",
+				"--client-query-buffer-limit", "--allow-flush", "--requirepass", "--users-file", "CORRAL_USERS_FILE", "--log-level", "--log-format",
 				"CORRAL_LISTEN", "CORRAL_PROTO_MAX_BULK_LEN", `(default "512mb"`, `(default "10000"`} {
 				if !strings.Contains(help, want) {
 					t.Errorf("help lacks %q:\n%s", want, help)
@@ -133,6 +135,79 @@ func TestVersion(t *testing.T) {
 // TestDevServesAndShutsDown runs `corral dev` in-process: clients work
 // through the proxy, /ready answers, and cancelling the context (what
 // SIGTERM does) stops it in bounded time.
+// TestUsersFileErrorsExit2: a users file that cannot be read or parsed, or
+// that defines the default user while --requirepass does too, stops the
+// process with a message naming the problem (and the file and line).
+func TestUsersFileErrorsExit2(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	bad := write("bad.acl", "user alice on >pw +@read\nuser bob on +@nosuch\n")
+	withDefault := write("default.acl", "user default on >pw +@all ~*\n")
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing", []string{"store", "--users-file", filepath.Join(dir, "none.acl")}, "none.acl"},
+		{"bad rule", []string{"store", "--users-file", bad}, "bad.acl:2: user \"bob\", rule 2: \"@nosuch\": unknown category"},
+		{"two default passwords", []string{"dev", "--users-file", withDefault, "--requirepass", "x"}, "--requirepass and a \"default\" user"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := run(context.Background(), tt.args, env(), &bytes.Buffer{}, &bytes.Buffer{})
+			var msg bytes.Buffer
+			if code := exitCode(err, &msg); code != 2 {
+				t.Fatalf("exit code %d (err %v), want 2", code, err)
+			}
+			if !strings.Contains(msg.String(), tt.want) {
+				t.Fatalf("message %q does not mention %q", msg.String(), tt.want)
+			}
+		})
+	}
+}
+
+// TestDevWithUsersFile: corral dev started with --users-file lets a
+// read-only user read and refuses its writes with Redis's NOPERM text,
+// and refuses clients that do not AUTH when the default user is off.
+func TestDevWithUsersFile(t *testing.T) {
+	users := filepath.Join(t.TempDir(), "users.acl")
+	if err := os.WriteFile(users, []byte("user default off\nuser reader on >rpw ~* +@read +@connection\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	port := testkit.FreePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"dev", "--listen", "127.0.0.1:" + strconv.Itoa(port), "--admin", "",
+			"--users-file", users, "--log-level", "warn"}, env(), &bytes.Buffer{}, &bytes.Buffer{})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("dev returned %v", err)
+		}
+	}()
+	reader := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), Username: "reader", Password: "rpw"})
+	defer reader.Close()
+	testkit.Eventually(t, func() bool { return reader.Ping(ctx).Err() == nil }, 10*time.Second, "corral dev never answered PING")
+	if err := reader.Get(ctx, "k").Err(); err != redis.Nil {
+		t.Errorf("GET as reader = %v, want nil reply", err)
+	}
+	if err := reader.Set(ctx, "k", "v", 0).Err(); err == nil || err.Error() != "NOPERM this user has no permissions to run the 'set' command" {
+		t.Errorf("SET as reader = %v", err)
+	}
+	anon := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), Protocol: 2, DisableIdentity: true})
+	defer anon.Close()
+	if err := anon.Get(ctx, "k").Err(); err == nil || !strings.HasPrefix(err.Error(), "NOAUTH") {
+		t.Errorf("GET without AUTH = %v, want NOAUTH", err)
+	}
+}
+
 func TestDevServesAndShutsDown(t *testing.T) {
 	port, adminPort := testkit.FreePort(t), testkit.FreePort(t)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"corral/cluster"
+	"corral/internal/acl"
 	"corral/internal/admin"
 	"corral/internal/resp"
 	"corral/internal/server"
@@ -27,6 +28,8 @@ import (
 type commonFlags struct {
 	listen, admin     string
 	requirepass       string
+	usersFile         string
+	users             *acl.File // loaded from usersFile by setup
 	maxclients        int
 	timeout           time.Duration
 	protoMaxBulkLen   int64
@@ -39,6 +42,7 @@ func (f *flags) common(c *commonFlags, defListen string) {
 	f.StringVar(&c.listen, "listen", defListen, "RESP `address` clients connect to")
 	f.StringVar(&c.admin, "admin", ":9121", "admin HTTP `address` (/metrics, /ready, /alive, /drain, /status, /debug/pprof/); empty disables")
 	f.StringVar(&c.requirepass, "requirepass", "", "`password` clients must AUTH with (the default user's); a proxy with --seeds gives it to the store nodes too")
+	f.StringVar(&c.usersFile, "users-file", "", "ACL users `file`: lines like \"user alice on #<sha256 of password> ~cache:* +@read\" (see README); read at start")
 	f.IntVar(&c.maxclients, "maxclients", 10000, "maximum concurrent client connections")
 	f.Var(secondsFlag{&c.timeout}, "timeout", "close clients idle this long, in `seconds` or as a duration (0 never)")
 	f.size(&c.protoMaxBulkLen, "proto-max-bulk-len", resp.DefaultMaxBulkLen, "largest request argument (`size`: 512mb, 1gb, ...)")
@@ -57,6 +61,7 @@ func (c *commonFlags) serverConfig(role string) server.Config {
 	s.ProtoMaxBulkLen = c.protoMaxBulkLen
 	s.QueryBufferLimit = c.queryBufferLimit
 	s.RequirePass = c.requirepass
+	s.Users = c.users
 	s.Version = version
 	return s
 }
@@ -249,6 +254,20 @@ func setup(f *flags, c *commonFlags, args []string, getenv func(string) string, 
 	if err != nil {
 		return nil, nil, err
 	}
+	if c.usersFile != "" {
+		if c.users, err = acl.LoadFile(c.usersFile); err != nil {
+			return nil, nil, usagef("%v", err)
+		}
+		users, err := acl.New(c.requirepass, c.users)
+		if err != nil {
+			return nil, nil, usagef("%v", err)
+		}
+		lg.Info("users loaded", "file", c.usersFile, "users", users.Names())
+		if d := users.Default(); d.Enabled() && d.NoPass() {
+			lg.Warn("the default user needs no password: clients that do not AUTH may run every command; set --requirepass or define \"user default off\" (or with a password) in the users file",
+				"file", c.usersFile)
+		}
+	}
 	return lg, newRegistry(), nil
 }
 
@@ -287,7 +306,8 @@ func runProxy(ctx context.Context, args []string, getenv func(string) string, st
 	roles := []role{}
 	if router != nil {
 		pcfg.Router = router
-		pcfg.UpstreamPassword = c.requirepass // stores and proxies share --requirepass
+		pcfg.UpstreamPassword = c.requirepass    // stores and proxies share --requirepass
+		pcfg.UpstreamAuth = router.AuthCommand() // or, with --cluster-secret, its token
 		roles = append(roles, routerRole{router})
 	}
 	px, err := proxy.New(pcfg)
@@ -383,6 +403,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	inner := c.serverConfig("store")
 	inner.Addr = "127.0.0.1:0"
 	inner.RequirePass = ""
+	inner.Users = nil
 	inner.MaxClients = max(c.maxclients, 10000)
 	scfg := s.config(&c, inner, lg, reg)
 	org, err := o.applyStore(&scfg, &d)

@@ -1,10 +1,12 @@
 package server
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"time"
 
+	"corral/internal/acl"
 	"corral/internal/command"
 )
 
@@ -102,7 +104,7 @@ func (c *Conn) infoLine(now time.Time, current *command.Spec) string {
 	b.WriteString(" flags=N db=0 sub=0 psub=0 ssub=0 multi=-1")
 	b.WriteString(" qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0")
 	b.WriteString(" obl=0 oll=0 omem=0 tot-mem=0 events=r")
-	b.WriteString(" cmd=" + last + " user=default redir=-1 resp=" + itoa(int64(c.Proto())))
+	b.WriteString(" cmd=" + last + " user=" + cmp.Or(c.userName, acl.DefaultName) + " redir=-1 resp=" + itoa(int64(c.Proto())))
 	b.WriteString(" lib-name=" + c.libName + " lib-ver=" + c.libVer + "\n")
 	return b.String()
 }

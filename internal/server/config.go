@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"corral/internal/acl"
 	"corral/internal/clock"
 	"corral/internal/resp"
 )
@@ -41,6 +42,10 @@ type Config struct {
 	// RequirePass, when set, is the default user's password (Redis
 	// requirepass): clients must AUTH before other commands.
 	RequirePass string
+	// Users are the users clients AUTH as (--users-file), with the
+	// default user built from RequirePass unless Users defines it; nil
+	// means only the default user.
+	Users *acl.File
 	// Version is corral's version, reported by INFO.
 	Version string
 	// Clock tells the time; nil means the system clock.

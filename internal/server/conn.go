@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"corral/internal/acl"
 	"corral/internal/command"
 	"corral/internal/resp"
 )
@@ -46,7 +47,10 @@ type Conn struct {
 	timing       *command.Spec // the last command, its latency not yet recorded
 	timingFailed bool          // it replied with an error
 
-	authed     bool
+	// user is the authenticated user, nil before AUTH when the default
+	// user needs a password (or is off). Set on the connection's
+	// goroutine; userName, its name for CLIENT LIST, is guarded by srv.mu.
+	user       *acl.User
 	closeAfter bool // QUIT or a protocol error: close once replies are out
 
 	// Read by CLIENT LIST from other goroutines.
@@ -55,9 +59,10 @@ type Conn struct {
 
 	// Set on the connection's goroutine, read by CLIENT LIST from others;
 	// guarded by srv.mu.
-	name    string
-	libName string
-	libVer  string
+	name     string
+	userName string
+	libName  string
+	libVer   string
 }
 
 func newConn(ctx context.Context, s *Server, nc net.Conn) *Conn {
@@ -70,7 +75,10 @@ func newConn(ctx context.Context, s *Server, nc net.Conn) *Conn {
 		addr:    nc.RemoteAddr().String(),
 		laddr:   nc.LocalAddr().String(),
 		created: now,
-		authed:  s.cfg.RequirePass == "",
+		user:    s.initialUser(),
+	}
+	if c.user != nil {
+		c.userName = c.user.Name()
 	}
 	c.lastAt.Store(now.UnixNano())
 	c.rd = resp.NewReader(nc)
@@ -135,7 +143,7 @@ func (c *Conn) serve() {
 		c.nc.Close()
 	}()
 	for {
-		c.rd.AuthRequired = !c.authed
+		c.rd.AuthRequired = c.user == nil
 		args, err := c.rd.ReadCommand()
 		if err != nil {
 			c.finish(err)
@@ -245,8 +253,17 @@ func (c *Conn) dispatch(args [][]byte) {
 	spec, errText := command.Resolve(args)
 	if spec == nil {
 		if ih, ok := c.srv.handler.(InternalHandler); ok && isInternal(args[0]) {
-			if !c.authed {
+			// A peer proves itself with CORRAL.AUTH and the cluster
+			// secret; any other internal command needs a user allowed
+			// every command on every key (the default user, or a peer).
+			switch {
+			case isInternalAuth(args[0]):
+			case c.user == nil:
 				c.W.Error(string(command.ErrNoAuth))
+				return
+			case !c.user.Unrestricted():
+				c.srv.metrics.denied.WithLabelValues("noperm").Inc()
+				c.W.Error("NOPERM this user has no permissions to run the '" + strings.ToLower(string(args[0])) + "' command")
 				return
 			}
 			now := c.srv.clock.Now()
@@ -261,9 +278,18 @@ func (c *Conn) dispatch(args [][]byte) {
 		}
 		return
 	}
-	if !c.authed && !spec.HasFlag(command.NoAuth) {
-		c.W.Error(string(command.ErrNoAuth))
-		return
+	if c.user == nil {
+		if !spec.HasFlag(command.NoAuth) {
+			c.srv.metrics.denied.WithLabelValues("noauth").Inc()
+			c.W.Error(string(command.ErrNoAuth))
+			return
+		}
+	} else if !c.user.Unrestricted() {
+		if e := c.user.Check(spec, args); e != "" {
+			c.W.Error(e)
+			c.srv.metrics.denied.WithLabelValues("noperm").Inc()
+			return
+		}
 	}
 	now := c.srv.clock.Now()
 	c.settle(now)
@@ -319,3 +345,38 @@ func isInternal(name []byte) bool {
 	}
 	return true
 }
+
+// isInternalAuth reports whether name is CORRAL.AUTH, in any case.
+func isInternalAuth(name []byte) bool {
+	return len(name) == len(internalPrefix)+4 && isInternal(name) &&
+		strings.EqualFold(string(name[len(internalPrefix):]), "auth")
+}
+
+// initialUser is the user a new or RESET connection is: the default user
+// when it is enabled and needs no password, else nobody until AUTH.
+func (s *Server) initialUser() *acl.User {
+	if d := s.users.Default(); d.Enabled() && d.NoPass() {
+		return d
+	}
+	return nil
+}
+
+// setUser makes u the connection's user (nil: not authenticated).
+func (c *Conn) setUser(u *acl.User) {
+	c.user = u
+	name := ""
+	if u != nil {
+		name = u.Name()
+	}
+	c.srv.mu.Lock()
+	c.userName = name
+	c.srv.mu.Unlock()
+}
+
+// AuthenticatePeer makes the connection a cluster peer's, allowed every
+// command on every key, once the handler has checked the peer's proof of
+// the cluster secret (CORRAL.AUTH).
+func (c *Conn) AuthenticatePeer() { c.setUser(peerUser) }
+
+// peerUser is the identity of authenticated cluster peers.
+var peerUser = acl.Superuser("corral-peer")

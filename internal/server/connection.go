@@ -1,9 +1,9 @@
 package server
 
 import (
-	"crypto/subtle"
 	"strconv"
 
+	"corral/internal/acl"
 	"corral/internal/command"
 )
 
@@ -64,13 +64,15 @@ func (c *Conn) hello(args [][]byte) {
 		return
 	}
 	for _, o := range h.Opts {
-		switch {
-		case o.Auth && !c.checkPassword(o.User, o.Pass):
-			c.W.Error(string(command.ErrWrongPass))
-			return
-		case o.Auth:
-			c.authed = true
-		case !c.setName(o.Name):
+		if o.Auth {
+			u := c.checkPassword(o.User, o.Pass)
+			if u == nil {
+				c.srv.metrics.denied.WithLabelValues("wrongpass").Inc()
+				c.W.Error(string(command.ErrWrongPass))
+				return
+			}
+			c.setUser(u)
+		} else if !c.setName(o.Name) {
 			return
 		}
 	}
@@ -78,7 +80,7 @@ func (c *Conn) hello(args [][]byte) {
 		c.W.Error(h.Err.Error())
 		return
 	}
-	if !c.authed {
+	if c.user == nil {
 		c.W.Error(string(command.ErrHelloNoAuth))
 		return
 	}
@@ -104,39 +106,45 @@ func (c *Conn) hello(args [][]byte) {
 	c.W.Array(0)
 }
 
-// auth implements AUTH [username] password for the default user.
+// auth implements AUTH [username] password. The one-argument form
+// authenticates the default user, and is an error while the default user
+// needs no password, as in Redis.
 func (c *Conn) auth(args [][]byte) {
 	user, pass, err := command.ParseAuth(args)
 	switch {
 	case err != nil:
 		c.W.Error(err.Error())
 		return
-	case user == nil && c.srv.cfg.RequirePass == "":
+	case user == nil && c.srv.users.Default().NoPass():
 		c.W.Error(string(command.ErrAuthNoPassword))
 		return
 	case user == nil:
-		user = []byte("default")
+		user = []byte(acl.DefaultName)
 	}
-	if !c.checkPassword(user, pass) {
+	u := c.checkPassword(user, pass)
+	if u == nil {
+		c.srv.metrics.denied.WithLabelValues("wrongpass").Inc()
 		c.W.Error(string(command.ErrWrongPass))
 		return
 	}
-	c.authed = true
+	c.setUser(u)
 	c.W.OK()
 }
 
-// checkPassword reports whether user/pass authenticate the default user.
-// With no requirepass the default user takes any password, as in Redis.
-// The comparison takes constant time.
-func (c *Conn) checkPassword(user, pass []byte) bool {
-	if string(user) != "default" {
-		return false
+// checkPassword returns the user that user/pass authenticate, or nil when
+// the user does not exist, is off, or the password is wrong. A user with
+// nopass takes any password, as in Redis. Password hashes are compared in
+// constant time; a missing user costs the same hashing as a present one.
+func (c *Conn) checkPassword(user, pass []byte) *acl.User {
+	u := c.srv.users.Lookup(user)
+	if u == nil {
+		acl.Default("x").CheckPassword(pass) // same work as a real check
+		return nil
 	}
-	want := c.srv.cfg.RequirePass
-	if want == "" {
-		return true
+	if !u.CheckPassword(pass) {
+		return nil
 	}
-	return subtle.ConstantTimeCompare(pass, []byte(want)) == 1
+	return u
 }
 
 func (c *Conn) selectDB(arg []byte) {
@@ -157,7 +165,7 @@ func (c *Conn) reset() {
 	c.W.Proto = 2
 	c.name = ""
 	c.srv.mu.Unlock()
-	c.authed = c.srv.cfg.RequirePass == ""
+	c.setUser(c.srv.initialUser())
 }
 
 // setName validates and sets the client name, replying with Redis's error

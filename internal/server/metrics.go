@@ -16,6 +16,7 @@ type metrics struct {
 	clients        prometheus.Gauge
 	connections    prometheus.Counter
 	rejected       *prometheus.CounterVec
+	denied         *prometheus.CounterVec
 	protocolErrors prometheus.Counter
 	unknown        prometheus.Counter
 	panics         prometheus.Counter
@@ -38,6 +39,11 @@ func newMetrics(reg prometheus.Registerer, role string) *metrics {
 		rejected: f.NewCounterVec(prometheus.CounterOpts{
 			Name:        "corral_rejected_connections_total",
 			Help:        "Client connections refused or closed by a limit (maxclients, query_buffer, idle_timeout).",
+			ConstLabels: roleLabel,
+		}, []string{"reason"}),
+		denied: f.NewCounterVec(prometheus.CounterOpts{
+			Name:        "corral_auth_denied_total",
+			Help:        "Commands refused for authentication or permissions: wrongpass (AUTH/HELLO with a bad user or password), noauth (not authenticated), noperm (ACL).",
 			ConstLabels: roleLabel,
 		}, []string{"reason"}),
 		protocolErrors: f.NewCounter(prometheus.CounterOpts{

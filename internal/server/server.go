@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"corral/internal/acl"
 	"corral/internal/clock"
 	"corral/internal/command"
 )
@@ -54,6 +55,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	started time.Time
+	users   *acl.Users
 
 	nextID  atomic.Int64
 	closing atomic.Bool
@@ -72,6 +74,10 @@ func New(cfg Config, h Handler) (*Server, error) {
 	if h == nil {
 		return nil, errors.New("server: nil handler")
 	}
+	users, err := acl.New(cfg.RequirePass, cfg.Users)
+	if err != nil {
+		return nil, err
+	}
 	lg := cfg.Logger
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
@@ -84,6 +90,7 @@ func New(cfg Config, h Handler) (*Server, error) {
 		log:     lg.With("component", "server", "role", cfg.Role),
 		metrics: newMetrics(cfg.Registerer, cfg.Role),
 		started: clk.Now(),
+		users:   users,
 		conns:   make(map[*Conn]struct{}),
 	}, nil
 }

@@ -98,7 +98,7 @@ func TestAuthScript(t *testing.T) {
 		t.Run(tk.name, func(t *testing.T) {
 			t.Parallel()
 			ref := testkit.StartRedis(t, "--databases", "1")
-			tg := tk.start(t, authPass)
+			tg := tk.start(t, access{pass: authPass})
 			// testkit's start-up check PINGs without a password, so the
 			// password is set once redis-server is up.
 			if got := testkit.Dial(t, ref).Do("CONFIG", "SET", "requirepass", authPass); got != "+OK\r\n" {

@@ -24,8 +24,8 @@ const setInfoName = "client|setinfo"
 func TestCommandTable(t *testing.T) {
 	ref := testkit.StartRedis(t, "--databases", "1")
 	targets := []target{
-		{name: targetStore, addr: startStore(t, "")},
-		startProxy(t, targetProxyStore, startStore(t, ""), ""),
+		{name: targetStore, addr: startStore(t, access{})},
+		startProxy(t, targetProxyStore, startStore(t, access{}), access{}),
 	}
 	for _, tg := range targets {
 		for _, proto := range []int{2, 3} {

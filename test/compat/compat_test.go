@@ -24,7 +24,7 @@ func TestScript(t *testing.T) {
 		t.Run(tk.name, func(t *testing.T) {
 			t.Parallel()
 			ref := testkit.StartRedis(t, "--databases", "1")
-			tg := tk.start(t, "")
+			tg := tk.start(t, access{})
 			for _, proto := range []int{2, 3} {
 				t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
 					flushAll(t, ref, tg.addr)
@@ -188,7 +188,7 @@ func excerpt(s, other string) string {
 func checkLists(t *testing.T) {
 	t.Helper()
 	all := map[string]bool{}
-	for _, sessions := range [][]session{script, authScript} {
+	for _, sessions := range [][]session{script, authScript, aclScript} {
 		for i, names := range stepNames(sessions) {
 			for j, n := range names {
 				if all[n] {

@@ -18,7 +18,7 @@ const clientTimeout = 5 * time.Second
 // RESP2 and RESP3 and checks that each call returns the right typed value.
 // go-redis's connection set-up (HELLO, CLIENT SETINFO) must pass too.
 func TestGoRedis(t *testing.T) {
-	px := startProxy(t, targetProxyStore, startStore(t, ""), "")
+	px := startProxy(t, targetProxyStore, startStore(t, access{}), access{})
 	for _, proto := range []int{2, 3} {
 		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
 			rdb := redis.NewClient(&redis.Options{

@@ -21,7 +21,7 @@ const cliTimeout = 10 * time.Second
 // DOCS for its hints.
 func TestRedisCLI(t *testing.T) {
 	cli := testkit.RedisBin(t, "redis-cli")
-	px := startProxy(t, targetProxyStore, startStore(t, ""), "")
+	px := startProxy(t, targetProxyStore, startStore(t, access{}), access{})
 	host, port, err := net.SplitHostPort(px.addr)
 	if err != nil {
 		t.Fatal(err)

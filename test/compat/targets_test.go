@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"corral/cluster"
+	"corral/internal/acl"
 	"corral/internal/testkit"
 	"corral/proxy"
 )
@@ -29,26 +30,34 @@ const (
 // servers of its own, so keyspaces never mix; it stops when the test ends.
 var targetKinds = []struct {
 	name  string
-	start func(t *testing.T, pass string) target
+	start func(t *testing.T, a access) target
 }{
-	{targetStore, func(t *testing.T, pass string) target {
-		return target{name: targetStore, addr: startStore(t, pass)}
+	{targetStore, func(t *testing.T, a access) target {
+		return target{name: targetStore, addr: startStore(t, a)}
 	}},
-	{targetProxyStore, func(t *testing.T, pass string) target {
-		return startProxy(t, targetProxyStore, startStore(t, ""), pass)
+	{targetProxyStore, func(t *testing.T, a access) target {
+		return startProxy(t, targetProxyStore, startStore(t, access{}), a)
 	}},
-	{targetProxyRedis, func(t *testing.T, pass string) target {
-		return startProxy(t, targetProxyRedis, testkit.StartRedis(t, "--databases", "1"), pass)
+	{targetProxyRedis, func(t *testing.T, a access) target {
+		return startProxy(t, targetProxyRedis, testkit.StartRedis(t, "--databases", "1"), a)
 	}},
 }
 
+// access is who a target lets in: the default user's requirepass and the
+// users of a users file (none when nil).
+type access struct {
+	pass  string
+	users *acl.File
+}
+
 // startStore runs a corral store on a free 127.0.0.1 port, with FLUSHALL
-// allowed and requirepass set to pass, until the test ends.
-func startStore(t *testing.T, pass string) string {
+// allowed and the users of a, until the test ends.
+func startStore(t *testing.T, a access) string {
 	t.Helper()
 	cfg := cluster.DefaultConfig()
 	cfg.Server.Addr = "127.0.0.1:0"
-	cfg.Server.RequirePass = pass
+	cfg.Server.RequirePass = a.pass
+	cfg.Server.Users = a.users
 	cfg.AllowFlush = true
 	st, err := cluster.New(cfg)
 	if err != nil {
@@ -62,14 +71,15 @@ func startStore(t *testing.T, pass string) string {
 }
 
 // startProxy runs a corral proxy on a free 127.0.0.1 port in front of the
-// RESP server at upstream, with FLUSHALL allowed, requirepass set to pass
-// and its metrics in a registry of its own, until the test ends.
-func startProxy(t *testing.T, name, upstream, pass string) target {
+// RESP server at upstream, with FLUSHALL allowed, the users of a and its
+// metrics in a registry of its own, until the test ends.
+func startProxy(t *testing.T, name, upstream string, a access) target {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	cfg := proxy.DefaultConfig()
 	cfg.Server.Addr = "127.0.0.1:0"
-	cfg.Server.RequirePass = pass
+	cfg.Server.RequirePass = a.pass
+	cfg.Server.Users = a.users
 	cfg.Upstream = "redis://" + upstream
 	cfg.AllowFlush = true
 	cfg.Registerer = reg
