@@ -166,3 +166,45 @@ func (s secondsFlag) Set(v string) error {
 	*s.d = d
 	return nil
 }
+
+// outputLimitFlag is --client-output-buffer-limit: "[normal] hard soft
+// seconds", Redis's syntax for the normal client class (sizes with units,
+// seconds as an integer or a duration).
+type outputLimitFlag struct {
+	hard, soft *int64
+	secs       *time.Duration
+}
+
+func (o outputLimitFlag) String() string {
+	if o.hard == nil {
+		return "0 0 0"
+	}
+	return formatSize(*o.hard) + " " + formatSize(*o.soft) + " " + secondsFlag{o.secs}.String()
+}
+
+func (o outputLimitFlag) Set(v string) error {
+	f := strings.Fields(v)
+	if len(f) == 4 {
+		if !strings.EqualFold(f[0], "normal") {
+			return fmt.Errorf("class %q: corral's clients are all of the normal class; give \"hard soft seconds\"", f[0])
+		}
+		f = f[1:]
+	}
+	if len(f) != 3 {
+		return errors.New(`want "hard soft seconds", e.g. "256mb 64mb 60" (0 0 0: no limit)`)
+	}
+	hard, err := parseSize(f[0])
+	if err != nil {
+		return fmt.Errorf("hard limit: %w", err)
+	}
+	soft, err := parseSize(f[1])
+	if err != nil {
+		return fmt.Errorf("soft limit: %w", err)
+	}
+	var secs time.Duration
+	if err := (secondsFlag{&secs}).Set(f[2]); err != nil {
+		return fmt.Errorf("soft seconds: %w", err)
+	}
+	*o.hard, *o.soft, *o.secs = hard, soft, secs
+	return nil
+}

@@ -54,6 +54,9 @@ func TestCommandLineErrorsExit2(t *testing.T) {
 		{"bad jitter env", []string{"dev"}, env("CORRAL_TTL_JITTER", "much"), "CORRAL_TTL_JITTER"},
 		{"bad breaker ratio", []string{"store", "--breaker-failure-ratio", "2"}, env(), "--breaker-failure-ratio"},
 		{"negative max inflight", []string{"dev", "--max-inflight", "-1"}, env(), "--max-inflight"},
+		{"output limit arity", []string{"store", "--client-output-buffer-limit", "1mb 1mb"}, env(), `want "hard soft seconds"`},
+		{"output limit class", []string{"store", "--client-output-buffer-limit", "pubsub 1mb 1mb 60"}, env(), `class "pubsub"`},
+		{"output limit size", []string{"store", "--client-output-buffer-limit", "1xb 1mb 60"}, env(), "hard limit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,6 +103,30 @@ func TestFlagsWinOverEnvironment(t *testing.T) {
 	}
 	if c.maxclients != 5 || c.timeout != 30*time.Second || !c.allowFlush {
 		t.Fatalf("maxclients %d timeout %v allowFlush %v; want 5 (flag), 30s and true (env)", c.maxclients, c.timeout, c.allowFlush)
+	}
+}
+
+func TestOutputLimitFlag(t *testing.T) {
+	var hard, soft int64
+	var secs time.Duration
+	f := outputLimitFlag{&hard, &soft, &secs}
+	for in, want := range map[string][3]int64{
+		"0 0 0":                 {0, 0, 0},
+		"256mb 64mb 60":         {256 << 20, 64 << 20, 60},
+		"normal 1gb 512kb 90s":  {1 << 30, 512 << 10, 90},
+		"NORMAL 1000 100 2":     {1000, 100, 2},
+		"  64mb   16mb   1m   ": {64 << 20, 16 << 20, 60},
+	} {
+		if err := f.Set(in); err != nil {
+			t.Errorf("%q: %v", in, err)
+			continue
+		}
+		if got := [3]int64{hard, soft, int64(secs / time.Second)}; got != want {
+			t.Errorf("%q = %v, want %v", in, got, want)
+		}
+	}
+	if err := f.Set("1mb 1mb -1"); err == nil {
+		t.Error("negative seconds accepted")
 	}
 }
 

@@ -34,6 +34,8 @@ type commonFlags struct {
 	timeout           time.Duration
 	protoMaxBulkLen   int64
 	queryBufferLimit  int64
+	outHard, outSoft  int64
+	outSoftTime       time.Duration
 	allowFlush        bool
 	logLevel, logForm string
 }
@@ -47,6 +49,8 @@ func (f *flags) common(c *commonFlags, defListen string) {
 	f.Var(secondsFlag{&c.timeout}, "timeout", "close clients idle this long, in `seconds` or as a duration (0 never)")
 	f.size(&c.protoMaxBulkLen, "proto-max-bulk-len", resp.DefaultMaxBulkLen, "largest request argument (`size`: 512mb, 1gb, ...)")
 	f.size(&c.queryBufferLimit, "client-query-buffer-limit", resp.DefaultMaxQueryBuffer, "largest unprocessed input per client (`size`)")
+	f.Var(outputLimitFlag{&c.outHard, &c.outSoft, &c.outSoftTime}, "client-output-buffer-limit",
+		"limits on pending replies, as `hard soft seconds`: close a client whose replies exceed hard bytes, or stay above soft bytes for that many seconds (Redis's normal class; \"0 0 0\" no limit)")
 	f.BoolVar(&c.allowFlush, "allow-flush", false, "accept FLUSHALL and FLUSHDB")
 	f.StringVar(&c.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	f.StringVar(&c.logForm, "log-format", "auto", "log `format`: text, json, or auto (text on a terminal, json otherwise)")
@@ -60,6 +64,7 @@ func (c *commonFlags) serverConfig(role string) server.Config {
 	s.IdleTimeout = c.timeout
 	s.ProtoMaxBulkLen = c.protoMaxBulkLen
 	s.QueryBufferLimit = c.queryBufferLimit
+	s.OutputHardLimit, s.OutputSoftLimit, s.OutputSoftTime = c.outHard, c.outSoft, c.outSoftTime
 	s.RequirePass = c.requirepass
 	s.Users = c.users
 	s.Version = version

@@ -35,6 +35,16 @@ type Config struct {
 	// QueryBufferLimit bounds a client's unprocessed input, bytes (Redis
 	// client-query-buffer-limit). Default 1gb.
 	QueryBufferLimit int64
+	// OutputHardLimit closes a client whose pending replies exceed this
+	// many bytes (Redis client-output-buffer-limit, normal class, hard
+	// limit). 0, the default as in Redis, sets no limit.
+	OutputHardLimit int64
+	// OutputSoftLimit and OutputSoftTime close a client whose pending
+	// replies stay above OutputSoftLimit bytes for OutputSoftTime
+	// without draining below it: a reader too slow for its replies. Both
+	// must be set for the soft limit to act; measured on the system clock.
+	OutputSoftLimit int64
+	OutputSoftTime  time.Duration
 	// ShutdownTimeout bounds how long Run waits, once its context is done,
 	// for in-flight commands; then it cancels Conn.Context, closes the
 	// connections left and returns. Default 10s.
@@ -85,6 +95,10 @@ func (c Config) Validate() error {
 	}
 	if c.QueryBufferLimit < 1 {
 		errs = append(errs, fmt.Errorf("server: client-query-buffer-limit %d must be positive", c.QueryBufferLimit))
+	}
+	if c.OutputHardLimit < 0 || c.OutputSoftLimit < 0 || c.OutputSoftTime < 0 {
+		errs = append(errs, fmt.Errorf("server: client-output-buffer-limit %d %d %v must not be negative",
+			c.OutputHardLimit, c.OutputSoftLimit, c.OutputSoftTime))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("server: shutdown timeout %v must be positive", c.ShutdownTimeout))

@@ -154,6 +154,11 @@ func (c *Conn) serve() {
 			return
 		}
 		c.dispatch(args)
+		if hard := c.srv.cfg.OutputHardLimit; hard > 0 && int64(c.W.Len()) > hard {
+			c.W.Reset(0)
+			c.finish(errOutputLimit)
+			return
+		}
 		if c.closeAfter {
 			c.flush()
 			return
@@ -180,6 +185,11 @@ func (c *Conn) finish(err error) {
 		c.srv.metrics.rejected.WithLabelValues("query_buffer").Inc()
 		c.srv.log.Warn("closing client that reached max query buffer length", "client", c.addr,
 			"limit", c.srv.cfg.QueryBufferLimit)
+	case errors.Is(err, errOutputLimit):
+		c.srv.metrics.rejected.WithLabelValues("output_buffer").Inc()
+		c.srv.metrics.outputLimited.Add(1)
+		c.srv.log.Warn("closing client that reached its output buffer limit", "client", c.addr,
+			"hard", c.srv.cfg.OutputHardLimit, "soft", c.srv.cfg.OutputSoftLimit, "soft_seconds", c.srv.cfg.OutputSoftTime.Seconds())
 	case errors.Is(err, os.ErrDeadlineExceeded) && !c.srv.closing.Load():
 		c.srv.metrics.rejected.WithLabelValues("idle_timeout").Inc()
 		c.srv.log.Debug("closing idle client", "client", c.addr)
@@ -217,24 +227,53 @@ func (c *Conn) beforeRead() error {
 // flush sends the buffered replies. With an IdleTimeout, a client that
 // accepts no reply byte for that long is given up on (os.ErrDeadlineExceeded),
 // as Redis closes a client without any interaction, read or write, for its
-// timeout; a client that keeps accepting bytes keeps the connection.
+// timeout; a client that keeps accepting bytes keeps the connection. With
+// a soft output limit, a client whose pending replies stay above it for
+// OutputSoftTime is given up on however many bytes it accepts meanwhile
+// (errOutputLimit).
 func (c *Conn) flush() error {
 	if c.W.Len() == 0 {
 		return nil
 	}
+	cfg := &c.srv.cfg
 	b := c.W.Bytes()
 	var err error
+	var softUntil time.Time // when the pending bytes' stay above the soft limit ends the client
+	deadline := false       // a write deadline is set on the socket
 	for len(b) > 0 {
-		if idle := c.srv.cfg.IdleTimeout; idle > 0 {
-			// Socket deadlines are wall-clock times, whatever Config.Clock says.
-			if err = c.nc.SetWriteDeadline(time.Now().Add(idle)); err != nil {
+		// Socket deadlines are wall-clock times, whatever Config.Clock says.
+		var dl time.Time
+		now := time.Now()
+		if cfg.IdleTimeout > 0 {
+			dl = now.Add(cfg.IdleTimeout)
+		}
+		if cfg.OutputSoftLimit > 0 && cfg.OutputSoftTime > 0 && int64(len(b)) > cfg.OutputSoftLimit {
+			if softUntil.IsZero() {
+				softUntil = now.Add(cfg.OutputSoftTime)
+			}
+			if dl.IsZero() || softUntil.Before(dl) {
+				dl = softUntil
+			}
+		} else {
+			softUntil = time.Time{}
+		}
+		if !dl.IsZero() || deadline {
+			if err = c.nc.SetWriteDeadline(dl); err != nil {
 				break
 			}
+			deadline = !dl.IsZero()
 		}
 		var n int
 		n, err = c.nc.Write(b)
 		b = b[n:]
-		if err == nil || n == 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
+			break
+		}
+		if !softUntil.IsZero() && !time.Now().Before(softUntil) {
+			err = errOutputLimit
+			break
+		}
+		if n == 0 {
 			break
 		}
 		err = nil // progress within the timeout: wait another one
@@ -242,6 +281,9 @@ func (c *Conn) flush() error {
 	c.W.Reset(maxIdleWriteBuf)
 	return err
 }
+
+// errOutputLimit ends a client that broke its output buffer limit.
+var errOutputLimit = errors.New("output buffer limit reached")
 
 // interrupt wakes the connection if it is blocked reading, so it notices
 // the shutdown. Safe to call from any goroutine.

@@ -124,5 +124,6 @@ func (s *Server) infoStats(dst []byte) []byte {
 	dst = InfoInt(dst, "total_connections_received", s.metrics.totalConns.Load())
 	dst = InfoInt(dst, "total_commands_processed", s.metrics.commands.total())
 	dst = InfoInt(dst, "rejected_connections", s.metrics.rejectedMax.Load())
+	dst = InfoInt(dst, "client_output_buffer_limit_disconnections", s.metrics.outputLimited.Load())
 	return dst
 }

@@ -339,3 +339,69 @@ func TestIdleTimeoutStalledReader(t *testing.T) {
 		}
 	}
 }
+
+// TestOutputHardLimit: a reply larger than the hard output limit closes
+// its client without sending it, counted in INFO stats; other clients are
+// served, and replies under the limit go out.
+func TestOutputHardLimit(t *testing.T) {
+	ts := startServer(t, newRecordingHandler(), func(c *server.Config) { c.OutputHardLimit = 512 << 10 })
+	big := strings.Repeat("v", 1<<20)
+	c := testkit.Dial(t, ts.addr)
+	if got := c.Do("SET", "big", big); got != "+OK\r\n" {
+		t.Fatalf("SET = %q", got)
+	}
+	if got := c.Do("SET", "small", "s"); got != "+OK\r\n" {
+		t.Fatalf("SET = %q", got)
+	}
+	if got := c.Do("GET", "small"); got != "$1\r\ns\r\n" {
+		t.Fatalf("GET small = %q", got)
+	}
+	c.Send(testkit.Command("GET", "big"))
+	c.ExpectClosed(closeTimeout)
+	expectServing(t, ts.addr)
+	info := testkit.Dial(t, ts.addr).Do("INFO", "stats")
+	if !strings.Contains(info, "client_output_buffer_limit_disconnections:1\r\n") {
+		t.Errorf("INFO stats lacks the disconnection:\n%s", info)
+	}
+}
+
+// TestOutputSoftLimit: a client that stops reading while more than the
+// soft limit of replies waits is closed after the soft seconds, although
+// no IdleTimeout is set; one reading its large replies steadily is served.
+func TestOutputSoftLimit(t *testing.T) {
+	ts := startServer(t, newRecordingHandler(), func(c *server.Config) {
+		c.OutputSoftLimit = 64 << 10
+		c.OutputSoftTime = time.Second
+	})
+	big := strings.Repeat("v", 1<<20)
+	setter := testkit.Dial(t, ts.addr)
+	if got := setter.Do("SET", "big", big); got != "+OK\r\n" {
+		t.Fatalf("SET = %q", got)
+	}
+	setter.Close()
+	testkit.Eventually(t, func() bool { return ts.srv.Clients() == 0 }, waitTimeout, "setter gone")
+
+	stalled, err := net.DialTimeout("tcp", ts.addr, waitTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stalled.Close()
+	if _, err := stalled.Write([]byte(strings.Repeat("GET big\r\n", 64))); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, func() bool { return ts.srv.Clients() == 1 }, waitTimeout, "stalled client connected")
+	testkit.Eventually(t, func() bool { return ts.srv.Clients() == 0 }, waitTimeout, "stalled reader closed")
+	info := testkit.Dial(t, ts.addr).Do("INFO", "stats")
+	if !strings.Contains(info, "client_output_buffer_limit_disconnections:1\r\n") {
+		t.Errorf("INFO stats lacks the disconnection:\n%s", info)
+	}
+
+	reader := testkit.Dial(t, ts.addr)
+	reader.Send(strings.Repeat("GET big\r\n", 16))
+	want := "$" + strconv.Itoa(len(big)) + "\r\n" + big + "\r\n"
+	for i := range 16 {
+		if got := reader.ReadReply(); got != want {
+			t.Fatalf("reply %d: %d bytes, want %d", i, len(got), len(want))
+		}
+	}
+}
