@@ -11,6 +11,8 @@ import (
 )
 
 // Sleeper pauses for d or until ctx is done, returning ctx's error then.
+// It may return early, as a fake clock's does whenever the time moves:
+// callers read the clock again and sleep for what is left.
 type Sleeper func(ctx context.Context, d time.Duration) error
 
 // Config configures one load-generating run.

@@ -245,7 +245,13 @@ func (g *gen) recordBatch(ctx context.Context, w int, ops []Op) {
 func (g *gen) sample(ctx context.Context) {
 	for k := 1; ; k++ {
 		at := g.start.Add(time.Duration(k) * g.cfg.Interval)
-		if g.cfg.Sleep(ctx, at.Sub(g.cfg.Clock.Now())) != nil {
+		// A Sleeper may wake early: sleep until the clock says at.
+		for d := at.Sub(g.cfg.Clock.Now()); d > 0; d = at.Sub(g.cfg.Clock.Now()) {
+			if g.cfg.Sleep(ctx, d) != nil {
+				return
+			}
+		}
+		if ctx.Err() != nil {
 			return
 		}
 		g.point(ctx, at, false)

@@ -25,7 +25,8 @@ func pace(ctx context.Context, clk clock.Clock, sleep Sleeper, start, end time.T
 		if !t.Before(end) {
 			return
 		}
-		if d := t.Sub(clk.Now()); d > 0 {
+		// A Sleeper may wake early: sleep until the clock says t.
+		for d := t.Sub(clk.Now()); d > 0; d = t.Sub(clk.Now()) {
 			if sleep(ctx, d) != nil {
 				return
 			}
