@@ -232,3 +232,44 @@ func TestTLSCluster(t *testing.T) {
 		t.Errorf("a store answered plaintext on its TLS port: %q", b)
 	}
 }
+
+// TestProxyRedissUpstream: a proxy with --upstream rediss://localhost:port
+// reaches a store that serves mTLS only, with the CA and client
+// certificate from its flags.
+func TestProxyRedissUpstream(t *testing.T) {
+	dir := t.TempDir()
+	ca := testkit.NewCA(t, dir, "test")
+	st, px := ca.Issue(t, dir, "store"), ca.Issue(t, dir, "proxy")
+	storeTLS := strconv.Itoa(testkit.FreePort(t))
+	proxyAddr := "127.0.0.1:" + strconv.Itoa(testkit.FreePort(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	var dones []chan error
+	start := func(args ...string) {
+		done := make(chan error, 1)
+		dones = append(dones, done)
+		go func() { done <- run(ctx, args, env(), io.Discard, io.Discard) }()
+	}
+	defer func() {
+		cancel()
+		for _, done := range dones {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("shutdown: %v", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Error("a role did not stop within 20s")
+			}
+		}
+	}()
+	start("store", "--node-id", "0", "--listen", "0", "--tls-listen", "127.0.0.1:"+storeTLS, "--tls-cert", st.Cert, "--tls-key", st.Key,
+		"--tls-ca", ca.File, "--admin", "", "--gossip", "127.0.0.1:0", "--partitions", "16", "--log-level", "error")
+	start("proxy", "--listen", proxyAddr, "--admin", "", "--upstream", "rediss://localhost:"+storeTLS,
+		"--tls-cert", px.Cert, "--tls-key", px.Key, "--tls-ca", ca.File, "--log-level", "error")
+	c := redis.NewClient(&redis.Options{Addr: proxyAddr, MaxRetries: -1})
+	defer c.Close()
+	testkit.Eventually(t, func() bool { return c.Set(ctx, "k", "v", 0).Err() == nil }, 20*time.Second, "a SET through the proxy")
+	if v, err := c.Get(ctx, "k").Result(); err != nil || v != "v" {
+		t.Errorf("GET through the proxy = %q, %v", v, err)
+	}
+}
