@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -50,6 +51,11 @@ type ClusterConfig struct {
 	// WrapTransport, if set, wraps the transport to peers; tests use it to
 	// inject faults.
 	WrapTransport func(repl.Transport) repl.Transport
+	// TLS, when set, is the client configuration of connections to peers
+	// that advertise a TLS address (see tlsconf.Reloader.ClientConfig):
+	// they are dialed there, over TLS. Peers without one, and every peer
+	// when TLS is nil, are dialed at their plaintext RESP address.
+	TLS *tls.Config
 }
 
 // DefaultClusterConfig returns the defaults; Membership.NodeID must be set.
@@ -109,6 +115,8 @@ func newNode(s *Store, cfg ClusterConfig) (*node, error) {
 		poolSize: cfg.PeerPoolSize,
 		password: s.cfg.Server.RequirePass,
 		token:    n.token,
+		tls:      cfg.TLS,
+		log:      s.log,
 		clients:  map[string]*peerClient{},
 	}
 	n.tr = respTransport{n.ps}
@@ -148,16 +156,28 @@ func newNode(s *Store, cfg ClusterConfig) (*node, error) {
 	return n, nil
 }
 
-// listen starts the membership once the RESP address is bound.
-func (n *node) listen(respAddr string) error {
+// listen starts the membership once the RESP addresses are bound: the
+// plaintext one and the TLS one, either of which may be "".
+func (n *node) listen(respAddr, tlsAddr string) error {
 	mc := n.cfg.Membership
-	resp, err := n.advertisedRESP(respAddr)
-	if err != nil {
-		return err
+	var resp, tlsResp string
+	var err error
+	if respAddr != "" {
+		if resp, err = n.advertisedRESP(respAddr, false); err != nil {
+			return err
+		}
+	}
+	if tlsAddr != "" {
+		if tlsResp, err = n.advertisedRESP(tlsAddr, true); err != nil {
+			return err
+		}
+		if n.cfg.TLS == nil {
+			n.s.log.Warn("TLS for clients only: without --tls-ca, traffic to other nodes stays plaintext")
+		}
 	}
 	mc.Meta = membership.Meta{
 		Role: membership.RoleStore, Phase: membership.PhaseJoining,
-		RESP: resp, Admin: n.cfg.AdminAddr,
+		RESP: resp, TLS: tlsResp, Admin: n.cfg.AdminAddr,
 		Partitions: n.s.eng.Partitions(), Proto: membership.ProtoVersion,
 	}
 	mc.OnChange = n.retable
@@ -173,20 +193,26 @@ func (n *node) listen(respAddr string) error {
 	}
 	n.mem.Store(mem)
 	n.retable()
-	n.s.log.Info("cluster node", "node_id", n.self, "resp", resp, "gossip", mem.GossipAddr(),
+	n.s.log.Info("cluster node", "node_id", n.self, "resp", resp, "tls", tlsResp, "gossip", mem.GossipAddr(),
 		"replicas", n.cfg.Repl.Replicas, "write_acks", n.cfg.Repl.Acks.String(), "seeds", mc.Seeds)
 	return nil
 }
 
 // advertisedRESP returns the RESP address peers dial for the listener
-// bound at bound.
-func (n *node) advertisedRESP(bound string) (string, error) {
-	if n.cfg.AdvertiseRESP != "" {
-		return n.cfg.AdvertiseRESP, nil
-	}
+// bound at bound. AdvertiseRESP, when set, is the plaintext one; the TLS
+// one (isTLS) is its host with bound's port.
+func (n *node) advertisedRESP(bound string, isTLS bool) (string, error) {
 	host, port, err := net.SplitHostPort(bound)
 	if err != nil {
 		return "", err
+	}
+	if adv := n.cfg.AdvertiseRESP; adv != "" {
+		if !isTLS {
+			return adv, nil
+		}
+		if h, _, err := net.SplitHostPort(adv); err == nil {
+			return net.JoinHostPort(h, port), nil
+		}
 	}
 	if adv := n.cfg.Membership.Advertise; adv != "" && adv != "auto" {
 		if h, _, err := net.SplitHostPort(adv); err == nil {
@@ -269,7 +295,7 @@ func (n *node) retable() {
 		if m.Role != membership.RoleStore {
 			continue
 		}
-		addrs[m.ID] = m.RESP
+		addrs[m.ID] = dialAddr(m.Meta, n.cfg.TLS != nil)
 		if phase == membership.PhaseActive && m.State == membership.StateAlive {
 			active = append(active, m.ID)
 		}

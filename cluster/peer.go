@@ -2,9 +2,12 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 
 	"corral/cluster/engine"
 	"corral/cluster/hlc"
+	"corral/cluster/membership"
 	"corral/cluster/repl"
 )
 
@@ -33,14 +37,31 @@ const (
 // errNoAddr is returned for a peer the view has no RESP address for.
 var errNoAddr = errors.New("no RESP address known")
 
+// tlsScheme prefixes the address of a node that is dialed over TLS, in
+// the views of nodes and routers (see dialAddr).
+const tlsScheme = "rediss://"
+
+// dialAddr returns the address a node or router dials member m at: its TLS
+// address, prefixed with tlsScheme, when m advertises one and the dialer
+// has a TLS client configuration; else its plaintext RESP address ("" if it
+// has none: it cannot be reached).
+func dialAddr(m membership.Meta, useTLS bool) string {
+	if useTLS && m.TLS != "" {
+		return tlsScheme + m.TLS
+	}
+	return m.RESP
+}
+
 // peers holds a go-redis client per peer node, created on first use and
 // replaced when the peer's address changes.
 type peers struct {
-	addrOf   func(id string) string
+	addrOf   func(id string) string // plaintext, or tlsScheme + address
 	timeout  time.Duration
 	poolSize int
 	password string
-	token    string // CORRAL.AUTH token, "" without a cluster secret
+	token    string      // CORRAL.AUTH token, "" without a cluster secret
+	tls      *tls.Config // client TLS for tlsScheme addresses
+	log      *slog.Logger
 
 	mu      sync.Mutex
 	clients map[string]*peerClient
@@ -64,7 +85,16 @@ func (ps *peers) client(id string) (*redis.Client, error) {
 		}
 		pc.c.Close()
 	}
+	key := addr
+	var tlsCfg *tls.Config
+	if a, ok := strings.CutPrefix(addr, tlsScheme); ok {
+		tlsCfg = ps.tls
+		addr = a
+	} else if ps.tls != nil {
+		ps.log.Warn("peer has no TLS address: internal traffic to it is plaintext", "peer", id, "addr", addr)
+	}
 	opt := &redis.Options{
+		TLSConfig:             tlsCfg,
 		Addr:                  addr,
 		Protocol:              2,
 		DisableIdentity:       true,
@@ -87,7 +117,7 @@ func (ps *peers) client(id string) (*redis.Client, error) {
 		}
 	}
 	c := redis.NewClient(opt)
-	ps.clients[id] = &peerClient{addr: addr, c: c}
+	ps.clients[id] = &peerClient{addr: key, c: c}
 	return c, nil
 }
 

@@ -24,6 +24,10 @@ type RouterConfig struct {
 	Replicas int
 	// Logger receives logs; nil discards them.
 	Logger *slog.Logger
+	// TLS routes to the TLS address of every store node that advertises
+	// one, as "rediss://host:port"; the proxy dials those over TLS
+	// (proxy.Config.UpstreamTLS). Others keep their plaintext address.
+	TLS bool
 }
 
 // Router is a proxy's view of the store cluster: it joins the gossip as a
@@ -41,7 +45,7 @@ type Router struct {
 
 type routerView struct {
 	table *placement.Table
-	addrs map[string]string // store ID → RESP address
+	addrs map[string]string // store ID → RESP address, see dialAddr
 }
 
 // NewRouter validates cfg and binds the gossip address; resp is the
@@ -119,7 +123,7 @@ func (r *Router) rebuild() {
 		if m.Role != membership.RoleStore {
 			continue
 		}
-		addrs[m.ID] = m.RESP
+		addrs[m.ID] = dialAddr(m.Meta, r.cfg.TLS)
 		if m.Phase == membership.PhaseActive && m.State == membership.StateAlive {
 			active = append(active, m.ID)
 		}
@@ -136,7 +140,8 @@ func (r *Router) rebuild() {
 	r.view.Store(&routerView{table: t, addrs: addrs})
 }
 
-// Owners returns the RESP addresses of key's owners, primary first.
+// Owners returns the RESP addresses of key's owners, primary first; those
+// dialed over TLS as "rediss://host:port".
 func (r *Router) Owners(key []byte) []string {
 	v := r.view.Load()
 	ids := v.table.OwnersOf(key)

@@ -103,13 +103,16 @@ func (s *Store) Listen() error {
 		return err
 	}
 	if s.node != nil {
-		return s.node.listen(s.srv.Addr())
+		return s.node.listen(s.srv.Addr(), s.srv.TLSAddr())
 	}
 	return nil
 }
 
-// Addr returns the bound RESP address.
+// Addr returns the bound RESP address ("" without a plaintext port).
 func (s *Store) Addr() string { return s.srv.Addr() }
+
+// TLSAddr returns the bound RESP-over-TLS address, "" without one.
+func (s *Store) TLSAddr() string { return s.srv.TLSAddr() }
 
 // Engine returns the node's storage engine.
 func (s *Store) Engine() *engine.Engine { return s.eng }

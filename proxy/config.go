@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,6 +32,12 @@ type Config struct {
 	// connection to a store node reached through Router instead of a
 	// password (cluster.Router.AuthCommand: the cluster secret's token).
 	UpstreamAuth []any
+	// UpstreamTLS is the client TLS configuration of upstreams reached over
+	// TLS: an Upstream "rediss://host:port" (its ServerName is set to the
+	// URL's host), and the store nodes Router names "rediss://host:port".
+	// Nil leaves a rediss:// Upstream to go-redis's defaults (system roots,
+	// no client certificate) and refuses routed TLS nodes.
+	UpstreamTLS *tls.Config
 	// Router routes commands to a store cluster: each key to its primary
 	// owner (the next owner when the primary fails), keyless commands to
 	// any store node.

@@ -92,6 +92,9 @@ func (p *Proxy) Listen() error { return p.srv.Listen() }
 // Addr returns the bound client address.
 func (p *Proxy) Addr() string { return p.srv.Addr() }
 
+// TLSAddr returns the bound RESP-over-TLS address, "" without one.
+func (p *Proxy) TLSAddr() string { return p.srv.TLSAddr() }
+
 // Run serves clients until ctx is done, then shuts down gracefully.
 func (p *Proxy) Run(ctx context.Context) error {
 	err := p.srv.Run(ctx)

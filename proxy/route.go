@@ -17,7 +17,9 @@ import (
 // itself knows nothing of membership or placement.
 type Router interface {
 	// Owners returns the RESP addresses of key's owners, primary first;
-	// none while no store node owns partitions.
+	// none while no store node owns partitions. An address is "host:port",
+	// or "rediss://host:port" for a node dialed over TLS with
+	// Config.UpstreamTLS.
 	Owners(key []byte) []string
 	// Nodes returns the RESP addresses of every store node that owns
 	// partitions, for commands without a key.
@@ -79,7 +81,15 @@ func (u *upstreams) get(addr string) (*upstream, error) {
 	if up := u.all[addr]; up != nil {
 		return up, nil
 	}
-	target := &url.URL{Scheme: "redis", User: url.UserPassword("", u.cfg.UpstreamPassword), Host: addr}
+	scheme := "redis"
+	host := addr
+	if h, ok := strings.CutPrefix(addr, "rediss://"); ok {
+		if u.cfg.UpstreamTLS == nil {
+			return nil, fmt.Errorf("proxy: upstream %s: TLS without Config.UpstreamTLS", addr)
+		}
+		scheme, host = "rediss", h
+	}
+	target := &url.URL{Scheme: scheme, User: url.UserPassword("", u.cfg.UpstreamPassword), Host: host}
 	if u.cfg.UpstreamAuth != nil {
 		target.User = nil // the cluster token authenticates; the default user may be off
 	}

@@ -27,6 +27,12 @@ func newUpstream(cfg Config, url string) (*upstream, error) {
 	if err != nil {
 		return nil, fmt.Errorf("proxy: upstream %q: %w", url, err)
 	}
+	if opt.TLSConfig != nil && cfg.UpstreamTLS != nil {
+		// rediss://: go-redis set the server name to the URL's host.
+		tc := cfg.UpstreamTLS.Clone()
+		tc.ServerName = opt.TLSConfig.ServerName
+		opt.TLSConfig = tc
+	}
 	opt.Protocol = 2
 	opt.DisableIdentity = true
 	opt.PoolSize = cfg.UpstreamPoolSize

@@ -51,6 +51,11 @@ type Meta struct {
 	// "host:port", the ones peers and proxies dial.
 	RESP, Admin string
 
+	// TLS is the member's RESP-over-TLS address (--tls-listen) as
+	// "host:port", "" without one. A member with one encodes its Meta in
+	// format 2, which builds before TLS cannot read: they refuse it.
+	TLS string
+
 	// Partitions is the cluster's partition count; every member must agree
 	// on it.
 	Partitions int
@@ -72,9 +77,13 @@ var (
 // a decoded value fits an int on every platform.
 const maxField = 1<<31 - 1
 
-// metaFormat is the first byte of an encoded Meta, so that a later layout
-// is told apart from this one.
-const metaFormat = 1
+// The first byte of an encoded Meta tells its layout apart. Format 2 is
+// format 1 followed by the TLS address; a Meta without one is encoded in
+// format 1, so clusters without TLS stay readable by older builds.
+const (
+	metaFormat    = 1
+	metaFormatTLS = 2
+)
 
 // Codes of roles and phases in the encoding. 0 is never used, so a zeroed
 // buffer does not decode.
@@ -116,7 +125,7 @@ func (m Meta) Validate() error {
 	if m.Proto < 0 || m.Proto > maxField {
 		errs = append(errs, fmt.Errorf("%w: protocol version %d is outside [0, %d]", ErrBadMeta, m.Proto, maxField))
 	}
-	for _, a := range []struct{ name, addr string }{{"RESP", m.RESP}, {"admin", m.Admin}} {
+	for _, a := range []struct{ name, addr string }{{"RESP", m.RESP}, {"admin", m.Admin}, {"TLS", m.TLS}} {
 		if a.addr == "" {
 			continue
 		}
@@ -133,9 +142,13 @@ func (m Meta) Validate() error {
 
 // encodedLen returns the length of m's encoding.
 func (m Meta) encodedLen() int {
-	return 1 + uvarintLen(uint64(m.Proto)) + uvarintLen(uint64(m.Partitions)) + 2 +
+	n := 1 + uvarintLen(uint64(m.Proto)) + uvarintLen(uint64(m.Partitions)) + 2 +
 		uvarintLen(uint64(len(m.RESP))) + len(m.RESP) +
 		uvarintLen(uint64(len(m.Admin))) + len(m.Admin)
+	if m.TLS != "" {
+		n += uvarintLen(uint64(len(m.TLS))) + len(m.TLS)
+	}
+	return n
 }
 
 // uvarintLen returns how many bytes binary.AppendUvarint writes for v.
@@ -151,14 +164,19 @@ func uvarintLen(v uint64) int {
 // Encode returns the compact binary form of m that travels as memberlist
 // node meta: a format byte, Proto and Partitions as uvarints, one byte each
 // for Role and Phase, then RESP and Admin, each prefixed by its length as a
-// uvarint. Two addresses of 20 bytes make 50 bytes in all. Encode fails,
+// uvarint, and in format 2 (when TLS is set) TLS likewise. Two addresses
+// of 20 bytes make 50 bytes in all. Encode fails,
 // with an error matching ErrMetaTooLarge or ErrBadMeta, when m is not valid.
 func (m Meta) Encode() ([]byte, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
 	buf := make([]byte, 0, m.encodedLen())
-	buf = append(buf, metaFormat)
+	if m.TLS == "" {
+		buf = append(buf, metaFormat)
+	} else {
+		buf = append(buf, metaFormatTLS)
+	}
 	buf = binary.AppendUvarint(buf, uint64(m.Proto))
 	buf = binary.AppendUvarint(buf, uint64(m.Partitions))
 	buf = append(buf, code(roleCodes, m.Role), code(phaseCodes, m.Phase))
@@ -166,6 +184,10 @@ func (m Meta) Encode() ([]byte, error) {
 	buf = append(buf, m.RESP...)
 	buf = binary.AppendUvarint(buf, uint64(len(m.Admin)))
 	buf = append(buf, m.Admin...)
+	if m.TLS != "" {
+		buf = binary.AppendUvarint(buf, uint64(len(m.TLS)))
+		buf = append(buf, m.TLS...)
+	}
 	return buf, nil
 }
 
@@ -179,7 +201,7 @@ func DecodeMeta(b []byte) (Meta, error) {
 	if len(b) == 0 {
 		return m, fmt.Errorf("%w: empty", ErrBadMeta)
 	}
-	if b[0] != metaFormat {
+	if b[0] != metaFormat && b[0] != metaFormatTLS {
 		return m, fmt.Errorf("%w: unknown format %d", ErrBadMeta, b[0])
 	}
 	d := decoder{b: b[1:]}
@@ -201,6 +223,11 @@ func DecodeMeta(b []byte) (Meta, error) {
 	}
 	m.RESP = d.string()
 	m.Admin = d.string()
+	if b[0] == metaFormatTLS {
+		if m.TLS = d.string(); d.err == nil && m.TLS == "" {
+			d.err = errors.New("format 2 without a TLS address")
+		}
+	}
 	if d.err == nil && len(d.b) > 0 {
 		d.err = fmt.Errorf("%d trailing bytes", len(d.b))
 	}

@@ -15,6 +15,8 @@ func TestMetaRoundTrip(t *testing.T) {
 		{"proxy active", Meta{Role: RoleProxy, Phase: PhaseActive, RESP: "[fd00::1]:6379", Admin: "[fd00::1]:9121", Partitions: 1, Proto: 0}},
 		{"leaving, no addresses", Meta{Role: RoleStore, Phase: PhaseLeaving, Partitions: maxField, Proto: maxField}},
 		{"longest addresses", Meta{Role: RoleStore, Phase: PhaseActive, RESP: host(240) + ":7379", Admin: host(240) + ":9121", Partitions: 4096, Proto: 1}},
+		{"with TLS", Meta{Role: RoleStore, Phase: PhaseActive, RESP: "10.0.0.3:7379", Admin: "10.0.0.3:9121", TLS: "10.0.0.3:7380", Partitions: 4096, Proto: 1}},
+		{"TLS only", Meta{Role: RoleStore, Phase: PhaseActive, Admin: "10.0.0.3:9121", TLS: "10.0.0.3:7380", Partitions: 4096, Proto: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -33,6 +35,29 @@ func TestMetaRoundTrip(t *testing.T) {
 				t.Errorf("round trip = %+v, want %+v", got, tt.meta)
 			}
 		})
+	}
+}
+
+// TestMetaFormatCompat: a Meta without a TLS address encodes in format 1,
+// byte for byte what builds before TLS wrote and read; one with a TLS
+// address in format 2.
+func TestMetaFormatCompat(t *testing.T) {
+	m := Meta{Role: RoleStore, Phase: PhaseActive, RESP: "a:1", Admin: "b:2", Partitions: 300, Proto: 1}
+	b, err := m.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// format 1, proto 1, partitions 300, store, active, "a:1", "b:2"
+	want := []byte{1, 1, 0xac, 0x02, 1, 2, 3, 'a', ':', '1', 3, 'b', ':', '2'}
+	if string(b) != string(want) {
+		t.Errorf("format 1 encoding = %x, want %x", b, want)
+	}
+	m.TLS = "c:3"
+	if b, err = m.Encode(); err != nil || b[0] != 2 || string(b[len(b)-4:]) != "\x03c:3" {
+		t.Errorf("with TLS: %x, %v; want format 2 ending in the TLS address", b, err)
+	}
+	if err := (Meta{Role: RoleStore, Phase: PhaseActive, Partitions: 1, TLS: "nope"}).Validate(); !errors.Is(err, ErrBadMeta) {
+		t.Errorf("Validate of a bad TLS address = %v", err)
 	}
 }
 
@@ -108,7 +133,9 @@ func TestDecodeMetaRejects(t *testing.T) {
 		wantProto int // the Proto DecodeMeta reports despite the error
 	}{
 		{"empty", nil, 0},
-		{"unknown format", append([]byte{2}, good[1:]...), 0},
+		{"unknown format", append([]byte{3}, good[1:]...), 0},
+		{"format 2 without a TLS address", append([]byte{2}, good[1:]...), 7},
+		{"format 2 with an empty TLS address", append(append([]byte{2}, good[1:]...), 0), 7},
 		{"truncated", good[:len(good)-1], 7},
 		{"trailing byte", append(append([]byte{}, good...), 0), 7},
 		// good is: format, proto 7, partitions 300 (two bytes), role, phase,

@@ -143,8 +143,9 @@ func (cf *clusterFlags) applyStore(cfg *cluster.Config, adminAddr string, lg *sl
 }
 
 // router returns the proxy's view of the cluster when --seeds is set, or
-// nil (a single --upstream) when it is not.
-func (cf *clusterFlags) router(partitions int, listen string, lg *slog.Logger) (*cluster.Router, error) {
+// nil (a single --upstream) when it is not. With useTLS it routes to the
+// stores' TLS ports where they have them.
+func (cf *clusterFlags) router(partitions int, listen string, useTLS bool, lg *slog.Logger) (*cluster.Router, error) {
 	if cf.seeds == "" {
 		return nil, nil
 	}
@@ -155,5 +156,5 @@ func (cf *clusterFlags) router(partitions int, listen string, lg *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
-	return cluster.NewRouter(cluster.RouterConfig{Membership: cf.membership(id, partitions, lg), Replicas: cf.replicas, Logger: lg}, listen)
+	return cluster.NewRouter(cluster.RouterConfig{Membership: cf.membership(id, partitions, lg), Replicas: cf.replicas, Logger: lg, TLS: useTLS}, listen)
 }

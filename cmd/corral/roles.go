@@ -38,10 +38,11 @@ type commonFlags struct {
 	outSoftTime       time.Duration
 	allowFlush        bool
 	logLevel, logForm string
+	tls               tlsFlags
 }
 
 func (f *flags) common(c *commonFlags, defListen string) {
-	f.StringVar(&c.listen, "listen", defListen, "RESP `address` clients connect to")
+	f.StringVar(&c.listen, "listen", defListen, "RESP `address` clients connect to (\"\" or 0 with --tls-listen: TLS only)")
 	f.StringVar(&c.admin, "admin", ":9121", "admin HTTP `address` (/metrics, /ready, /alive, /drain, /status, /debug/pprof/); empty disables")
 	f.StringVar(&c.requirepass, "requirepass", "", "`password` clients must AUTH with (the default user's); a proxy with --seeds gives it to the store nodes too")
 	f.StringVar(&c.usersFile, "users-file", "", "ACL users `file`: lines like \"user alice on #<sha256 of password> ~cache:* +@read\" (see README); read at start")
@@ -54,6 +55,7 @@ func (f *flags) common(c *commonFlags, defListen string) {
 	f.BoolVar(&c.allowFlush, "allow-flush", false, "accept FLUSHALL and FLUSHDB")
 	f.StringVar(&c.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	f.StringVar(&c.logForm, "log-format", "auto", "log `format`: text, json, or auto (text on a terminal, json otherwise)")
+	f.tlsKnobs(&c.tls)
 }
 
 func (c *commonFlags) serverConfig(role string) server.Config {
@@ -300,19 +302,35 @@ func runProxy(ctx context.Context, args []string, getenv func(string) string, st
 	case p.upstream != "" && cf.seeds != "":
 		return usagef("corral proxy: --upstream and --seeds are exclusive: one upstream, or a store cluster")
 	}
+	rl, err := c.tls.load(lg)
+	if err != nil {
+		return usagef("corral proxy: %v", err)
+	}
 	pcfg := p.config(&c, lg, reg)
 	if err := d.applyProxy(&pcfg); err != nil {
 		return usagef("corral proxy: %v", err)
 	}
-	router, err := cf.router(s.partitions, c.listen, lg)
+	if err := c.tls.applyServer(&pcfg.Server, rl); err != nil {
+		return usagef("corral proxy: %v", err)
+	}
+	if strings.HasPrefix(p.upstream, "rediss://") && rl != nil {
+		// An upstream named by URL is checked against that name too.
+		pcfg.UpstreamTLS = rl.ClientConfig(true)
+	}
+	internal := internalTLS(rl)
+	router, err := cf.router(s.partitions, plainListen(c.listen), internal != nil, lg)
 	if err != nil {
 		return usagef("corral proxy: %v", err)
 	}
 	roles := []role{}
+	if rl != nil {
+		roles = append(roles, newReloadRole(rl))
+	}
 	if router != nil {
 		pcfg.Router = router
 		pcfg.UpstreamPassword = c.requirepass    // stores and proxies share --requirepass
 		pcfg.UpstreamAuth = router.AuthCommand() // or, with --cluster-secret, its token
+		pcfg.UpstreamTLS = internal              // stores' TLS ports, when they have them
 		roles = append(roles, routerRole{router})
 	}
 	px, err := proxy.New(pcfg)
@@ -371,10 +389,18 @@ func runStore(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	rl, err := c.tls.load(lg)
+	if err != nil {
+		return usagef("corral store: %v", err)
+	}
 	scfg := s.config(&c, c.serverConfig("store"), lg, reg)
+	if err := c.tls.applyServer(&scfg.Server, rl); err != nil {
+		return usagef("corral store: %v", err)
+	}
 	if err := cf.applyStore(&scfg, c.admin, lg); err != nil {
 		return usagef("corral store: %v", err)
 	}
+	scfg.Cluster.TLS = internalTLS(rl) // peers' TLS ports, when they have them
 	org, err := o.applyStore(&scfg, &d)
 	if err != nil {
 		return usagef("corral store: %v", err)
@@ -385,6 +411,9 @@ func runStore(ctx context.Context, args []string, getenv func(string) string, st
 		return usagef("corral store: %v", err)
 	}
 	lc := &lifecycle{name: "store", log: lg, status: st.WriteStatus, readyFn: st.Ready, drain: st.Drain}
+	if rl != nil {
+		return runRoles(ctx, lc, c.admin, reg, newReloadRole(rl), st)
+	}
 	return runRoles(ctx, lc, c.admin, reg, st)
 }
 
@@ -404,6 +433,10 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	lg, reg, err := setup(f, &c, args, getenv, stderr)
 	if err != nil {
 		return err
+	}
+	rl, err := c.tls.load(lg)
+	if err != nil {
+		return usagef("corral dev: %v", err)
 	}
 	inner := c.serverConfig("store")
 	inner.Addr = "127.0.0.1:0"
@@ -428,6 +461,9 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := d.applyProxy(&pcfg); err != nil {
 		return usagef("corral dev: %v", err)
 	}
+	if err := c.tls.applyServer(&pcfg.Server, rl); err != nil {
+		return usagef("corral dev: %v", err)
+	}
 	px, err := proxy.New(pcfg)
 	if err != nil {
 		return usagef("corral dev: %v", err)
@@ -435,10 +471,21 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := px.Listen(); err != nil {
 		return err
 	}
-	port := px.Addr()[strings.LastIndex(px.Addr(), ":")+1:]
-	fmt.Fprintf(stdout, "corral dev %s: proxy on %s, embedded store on %s\nconnect with:  redis-cli -p %s\n", version, px.Addr(), st.Addr(), port)
-	return runRoles(ctx, &lifecycle{name: "dev", log: lg}, c.admin, reg, st, px)
+	if a := px.Addr(); a != "" {
+		fmt.Fprintf(stdout, "corral dev %s: proxy on %s, embedded store on %s\nconnect with:  redis-cli -p %s\n", version, a, st.Addr(), port(a))
+	}
+	if a := px.TLSAddr(); a != "" {
+		fmt.Fprintf(stdout, "corral dev %s: proxy TLS on %s\nconnect with:  redis-cli -p %s --tls --cacert CA [--cert CERT --key KEY]\n", version, a, port(a))
+	}
+	roles := []role{st, px}
+	if rl != nil {
+		roles = append([]role{newReloadRole(rl)}, roles...)
+	}
+	return runRoles(ctx, &lifecycle{name: "dev", log: lg}, c.admin, reg, roles...)
 }
+
+// port returns the port of addr.
+func port(addr string) string { return addr[strings.LastIndex(addr, ":")+1:] }
 
 // closeOrigin releases the origin's connections at exit.
 func closeOrigin(o *origin.Origin) {

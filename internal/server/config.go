@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -64,6 +65,19 @@ type Config struct {
 	Logger *slog.Logger
 	// Registerer receives the server's metrics; nil registers nothing.
 	Registerer prometheus.Registerer
+
+	// TLSAddr, when set, is a second listen address, e.g. ":6380", whose
+	// clients speak RESP over TLS (Redis tls-port). Its clients are served
+	// exactly like Addr's and share MaxClients and every limit. With
+	// TLSAddr set, Addr may be empty: no plaintext listener.
+	TLSAddr string
+	// TLS is TLSAddr's server configuration (see internal/tlsconf);
+	// required with TLSAddr.
+	TLS *tls.Config
+	// TLSHandshakeTimeout bounds a TLS client's handshake, which runs on
+	// the client's own goroutine: a client that stalls is closed after it.
+	// 0 means 10s.
+	TLSHandshakeTimeout time.Duration
 }
 
 // DefaultConfig returns the defaults, which match Redis's.
@@ -81,7 +95,7 @@ func DefaultConfig() Config {
 // Validate reports every problem with the configuration at once.
 func (c Config) Validate() error {
 	var errs []error
-	if c.Addr == "" {
+	if c.Addr == "" && c.TLSAddr == "" {
 		errs = append(errs, errors.New("server: listen address is empty"))
 	}
 	if c.MaxClients < 1 {
@@ -103,5 +117,6 @@ func (c Config) Validate() error {
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("server: shutdown timeout %v must be positive", c.ShutdownTimeout))
 	}
+	errs = append(errs, c.validateTLS()...)
 	return errors.Join(errs...)
 }

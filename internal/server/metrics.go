@@ -38,7 +38,7 @@ func newMetrics(reg prometheus.Registerer, role string) *metrics {
 		}),
 		rejected: f.NewCounterVec(prometheus.CounterOpts{
 			Name:        "corral_rejected_connections_total",
-			Help:        "Client connections refused or closed by a limit (maxclients, query_buffer, output_buffer, idle_timeout).",
+			Help:        "Client connections refused or closed by a limit (maxclients, query_buffer, output_buffer, idle_timeout, tls_handshake).",
 			ConstLabels: roleLabel,
 		}, []string{"reason"}),
 		denied: f.NewCounterVec(prometheus.CounterOpts{

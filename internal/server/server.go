@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -60,8 +61,9 @@ type Server struct {
 	nextID  atomic.Int64
 	closing atomic.Bool
 
-	mu    sync.Mutex // guards ln, conns
-	ln    net.Listener
+	mu    sync.Mutex   // guards ln, tln, conns
+	ln    net.Listener // nil without Config.Addr
+	tln   net.Listener // nil without Config.TLSAddr
 	conns map[*Conn]struct{}
 	wg    sync.WaitGroup // one per connection goroutine
 }
@@ -95,23 +97,36 @@ func New(cfg Config, h Handler) (*Server, error) {
 	}, nil
 }
 
-// Listen binds the listen address. Run calls it when it has not been
-// called; calling it first lets a caller learn Addr before serving.
+// Listen binds the listen addresses: Addr, and TLSAddr when set. Run calls
+// it when it has not been called; calling it first lets a caller learn
+// Addr and TLSAddr before serving.
 func (s *Server) Listen() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ln != nil {
+	if s.ln != nil || s.tln != nil {
 		return nil
 	}
-	ln, err := net.Listen("tcp", s.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("server: listen %s: %w", s.cfg.Addr, err)
+	var ln, tln net.Listener
+	var err error
+	if s.cfg.Addr != "" {
+		if ln, err = net.Listen("tcp", s.cfg.Addr); err != nil {
+			return fmt.Errorf("server: listen %s: %w", s.cfg.Addr, err)
+		}
 	}
-	s.ln = ln
+	if s.cfg.TLSAddr != "" {
+		if tln, err = net.Listen("tcp", s.cfg.TLSAddr); err != nil {
+			if ln != nil {
+				ln.Close()
+			}
+			return fmt.Errorf("server: listen (TLS) %s: %w", s.cfg.TLSAddr, err)
+		}
+	}
+	s.ln, s.tln = ln, tln
 	return nil
 }
 
-// Addr returns the bound address, or "" before Listen.
+// Addr returns the bound plaintext address, or "" before Listen and
+// without one.
 func (s *Server) Addr() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -119,6 +134,17 @@ func (s *Server) Addr() string {
 		return ""
 	}
 	return s.ln.Addr().String()
+}
+
+// TLSAddr returns the bound TLS address, or "" before Listen and without
+// one.
+func (s *Server) TLSAddr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tln == nil {
+		return ""
+	}
+	return s.tln.Addr().String()
 }
 
 // Clients returns the number of connected clients.
@@ -140,28 +166,43 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	s.mu.Lock()
-	ln := s.ln
+	ln, tln := s.ln, s.tln
 	s.mu.Unlock()
-	s.log.Info("listening", "addr", ln.Addr().String())
 
 	// Commands outlive ctx during the graceful part of the shutdown.
 	connCtx, cancelConns := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelConns()
-	acceptDone := make(chan error, 1)
-	go func() { acceptDone <- s.acceptLoop(connCtx, ln) }()
+	acceptDone := make(chan error, 2)
+	loops := 0
+	if ln != nil {
+		s.log.Info("listening", "addr", ln.Addr().String())
+		loops++
+		go func() { acceptDone <- s.acceptLoop(connCtx, ln, nil) }()
+	}
+	if tln != nil {
+		s.log.Info("listening", "addr", tln.Addr().String(), "tls", true)
+		loops++
+		tc := s.cfg.tlsConfig()
+		go func() { acceptDone <- s.acceptLoop(connCtx, tln, tc) }()
+	}
 
+	var err error
 	select {
 	case <-ctx.Done():
-	case err := <-acceptDone:
-		s.shutdown(cancelConns)
-		return err
+	case err = <-acceptDone:
+		loops--
 	}
 	s.shutdown(cancelConns)
-	<-acceptDone
-	return nil
+	for ; loops > 0; loops-- {
+		<-acceptDone
+	}
+	return err
 }
 
-func (s *Server) acceptLoop(ctx context.Context, ln net.Listener) error {
+// acceptLoop accepts clients on ln until it is closed. With tc set they
+// speak TLS: the handshake runs on each client's goroutine, so a client
+// that stalls in it holds up nobody else.
+func (s *Server) acceptLoop(ctx context.Context, ln net.Listener, tc *tls.Config) error {
 	var delay time.Duration
 	for {
 		nc, err := ln.Accept()
@@ -176,12 +217,20 @@ func (s *Server) acceptLoop(ctx context.Context, ln net.Listener) error {
 			continue
 		}
 		delay = 0
+		var tconn *tls.Conn
+		if tc != nil {
+			tconn = tls.Server(nc, tc) // no I/O until the handshake
+			nc = tconn
+		}
 		c, ok := s.register(ctx, nc)
 		if !ok {
 			continue
 		}
 		go func() {
 			defer s.wg.Done()
+			if tconn != nil && !s.handshake(c, tconn) {
+				return
+			}
 			c.serve()
 		}()
 	}
@@ -200,6 +249,12 @@ func (s *Server) register(ctx context.Context, nc net.Conn) (*Conn, bool) {
 		s.mu.Unlock()
 		s.metrics.rejected.WithLabelValues("maxclients").Inc()
 		s.metrics.rejectedMax.Add(1)
+		if _, ok := nc.(*tls.Conn); ok {
+			// Writing the error would mean a handshake here, in the
+			// accept loop: a TLS client is just closed.
+			nc.Close()
+			return nil, false
+		}
 		// A socket deadline is a wall-clock time, whatever Config.Clock says.
 		nc.SetWriteDeadline(time.Now().Add(time.Second))
 		nc.Write([]byte("-ERR max number of clients reached\r\n"))
@@ -231,6 +286,9 @@ func (s *Server) shutdown(cancelConns context.CancelFunc) {
 	s.mu.Lock()
 	if s.ln != nil {
 		s.ln.Close()
+	}
+	if s.tln != nil {
+		s.tln.Close()
 	}
 	for c := range s.conns {
 		c.interrupt()
