@@ -55,6 +55,10 @@ type readThrough struct {
 	// stored, if set, is told of every value a load put in the engine (a
 	// cluster node replicates it to the co-owners). It must not block.
 	stored func(key []byte, rec engine.Record)
+	// room, if set, reclaims memory at nowMs and reports whether the
+	// engine is under --maxmemory: a load stores its value only then, and
+	// otherwise just serves it.
+	room func(nowMs int64) bool
 	// noCollapse: every miss loads on its own (Config.NoCollapse).
 	noCollapse bool
 	// fromPeers, if set, asks the key's co-owners for it and returns it
@@ -312,6 +316,9 @@ func (rt *readThrough) store(key string, res origin.Result, base hlc.Timestamp, 
 		return loadResult{}
 	}
 	rt.m.fetch("ok")
+	if rt.room != nil && !rt.room(nowMs) {
+		return loadResult{res.Value, true} // full and nothing to evict: serve it, keep nothing
+	}
 	fresh := nowMs + max(rt.jitter(res.TTL).Milliseconds(), 1)
 	rec, ok := rt.eng.PutIfVersion(k, nowMs, base, engine.Record{Value: res.Value, ExpireAt: fresh})
 	if !ok {
@@ -324,6 +331,9 @@ func (rt *readThrough) store(key string, res origin.Result, base hlc.Timestamp, 
 	rt.table.put(key, loaded{value: res.Value, found: true, version: rec.Version, freshUntil: fresh, keepUntil: keep, delta: delta})
 	if rt.stored != nil {
 		rt.stored(k, rec)
+	}
+	if rt.room != nil {
+		rt.room(nowMs) // evict for what this value added
 	}
 	return loadResult{res.Value, true}
 }

@@ -40,6 +40,7 @@ type Store struct {
 	rt    *readThrough // nil without an origin
 	rand  xfetch.Rand
 	node  *node // nil when the store runs alone
+	m     *metrics
 }
 
 // New validates cfg and builds a Store.
@@ -69,9 +70,12 @@ func New(cfg Config) (*Store, error) {
 			return nil, fmt.Errorf("cluster: --data-dir %s: %w", cfg.DataDir, err)
 		}
 	}
-	newMetrics(cfg.Registerer, s.eng, s.clock)
+	s.m = newMetrics(cfg.Registerer, s.eng, s.clock)
 	if s.rt, err = newReadThrough(cfg, s.eng, s.clock, lg); err != nil {
 		return nil, err
+	}
+	if s.rt != nil {
+		s.rt.room = s.reclaim
 	}
 
 	scfg := cfg.Server
@@ -132,6 +136,9 @@ func (s *Store) Run(ctx context.Context) error {
 	}
 	if s.cfg.DataDir != "" {
 		g.Go(func() error { return s.snapshotLoop(gctx) })
+	}
+	if s.eng.MaxMemory() > 0 {
+		g.Go(func() error { return s.memoryLoop(gctx) })
 	}
 	var drained, killed <-chan struct{}
 	if s.node != nil {
@@ -234,7 +241,17 @@ func (s *Store) execLocal(c *server.Conn, spec *command.Spec, args [][]byte) {
 		// changes its Version, which voids what read-through loaded for
 		// it, and one that changes nothing (SET NX on a held key) keeps it.
 	}
-	s.exec(&c.W, spec, args, c.Now())
+	if !spec.HasFlag(command.DenyOOM) {
+		s.exec(&c.W, spec, args, c.Now())
+		return
+	}
+	now := c.Now()
+	if !s.admitWrite(now.UnixMilli()) {
+		c.W.Error(string(command.ErrOOM))
+		return
+	}
+	s.exec(&c.W, spec, args, now)
+	s.reclaim(now.UnixMilli())
 }
 
 // exec runs one data command against the engine at time now.
@@ -253,12 +270,12 @@ func (s *Store) clientDeadline(at, nowMs int64) int64 {
 	return nowMs + xfetch.Jitter(ttl, s.cfg.Defenses.Jitter, s.rand()).Milliseconds()
 }
 
-// InfoSections implements server.Handler: keyspace and memory.
+// InfoSections implements server.Handler: memory, stats (added to the
+// server's), replication and keyspace.
 func (s *Store) InfoSections() []server.InfoSection {
 	return []server.InfoSection{
-		{Name: "memory", Append: func(dst []byte) []byte {
-			return server.InfoInt(dst, "used_memory_dataset", s.eng.Stats().UsedBytes)
-		}},
+		{Name: "memory", Append: s.infoMemory},
+		{Name: "stats", Append: s.infoStats},
 		{Name: "replication", Append: func(dst []byte) []byte {
 			if s.node == nil {
 				return append(dst, "role:store\r\nnode_id:\r\ncluster_phase:alone\r\n"...)

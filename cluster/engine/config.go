@@ -25,8 +25,8 @@ type Config struct {
 	// HLC stamps versions. Nil means hlc.New(Clock, Logger).
 	HLC *hlc.Clock
 	// Rand picks the partition where the expiry sweep starts, so that nodes
-	// do not sweep in lockstep. It is used only by New. Nil means a source
-	// seeded from the time.
+	// do not sweep in lockstep, and seeds the source eviction samples keys
+	// with. It is used only by New. Nil means a source seeded from the time.
 	Rand *rand.Rand
 	// ExpiryInterval is how often Run calls ExpireTick. Default 100ms.
 	ExpiryInterval time.Duration
@@ -36,6 +36,24 @@ type Config struct {
 	// (deleted or expired), so that anti-entropy can spread it before it is
 	// collected. Default 1h.
 	TombstoneTTL time.Duration
+	// MaxMemory bounds the accounted bytes of stored data (see
+	// Engine.UsedBytes), in bytes: Reclaim evicts by Policy to stay under
+	// it. Default 0: no limit.
+	MaxMemory int64
+	// Policy chooses what Reclaim evicts once UsedBytes exceeds MaxMemory.
+	// Default (the zero value) AllKeysLRU.
+	Policy Policy
+	// EvictionSamples is how many keys Reclaim samples to pick each LRU or
+	// TTL victim (Redis's maxmemory-samples). 0 means the default, 5; at
+	// most 64.
+	EvictionSamples int
+	// EvictedTombstoneTTL is how long the tombstone an eviction leaves is
+	// kept, so that replication and anti-entropy spread it to the other
+	// owners, which drop the key too, before it is collected. Shorter than
+	// TombstoneTTL, because a full store evicts keys steadily and their
+	// tombstones count toward MaxMemory. 0 means the default: 30s, or
+	// TombstoneTTL if that is shorter. At most TombstoneTTL.
+	EvictedTombstoneTTL time.Duration
 	// Logger receives the engine's logs. Nil discards them.
 	Logger *slog.Logger
 }
@@ -47,6 +65,10 @@ func DefaultConfig() Config {
 		ExpiryInterval: 100 * time.Millisecond,
 		ExpiryBudget:   2000,
 		TombstoneTTL:   time.Hour,
+
+		Policy:              AllKeysLRU,
+		EvictionSamples:     5,
+		EvictedTombstoneTTL: 30 * time.Second,
 	}
 }
 
@@ -71,6 +93,18 @@ func (c Config) Validate() error {
 	}
 	if c.TombstoneTTL < time.Millisecond {
 		bad("TombstoneTTL %v must be at least 1ms", c.TombstoneTTL)
+	}
+	if c.MaxMemory < 0 {
+		bad("MaxMemory %d must not be negative", c.MaxMemory)
+	}
+	if c.Policy >= numPolicies {
+		bad("Policy %d unknown", c.Policy)
+	}
+	if c.EvictionSamples < 0 || c.EvictionSamples > 64 {
+		bad("EvictionSamples %d not in [0, 64]", c.EvictionSamples)
+	}
+	if c.EvictedTombstoneTTL < 0 || c.EvictedTombstoneTTL > c.TombstoneTTL {
+		bad("EvictedTombstoneTTL %v not in [0, TombstoneTTL %v]", c.EvictedTombstoneTTL, c.TombstoneTTL)
 	}
 	return errors.Join(errs...)
 }

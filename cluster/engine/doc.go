@@ -20,4 +20,13 @@
 // keeps a per-partition min-heap of deadlines (TTL deadlines and tombstone
 // collection times), so each ExpireTick looks only at records that are due,
 // and at most Config.ExpiryBudget of them.
+//
+// With Config.MaxMemory set, Reclaim evicts keys by Config.Policy (Redis's
+// maxmemory policies, approximated by sampling as Redis does) until the
+// accounted bytes (UsedBytes: key + value + a fixed per-record overhead,
+// not the Go heap) are under the limit. Reads stamp each record's access
+// time atomically under the read lock. An eviction leaves a tombstone with
+// a fresh Version that replicates like a delete, so replicas drop the key
+// too and anti-entropy does not bring it back; it is collected after
+// Config.EvictedTombstoneTTL rather than TombstoneTTL.
 package engine

@@ -30,6 +30,15 @@ type Engine struct {
 
 	tickMu sync.Mutex // guards sweep
 	sweep  int        // partition where the next ExpireTick starts
+
+	maxMemory    int64  // Config.MaxMemory
+	policy       Policy // Config.Policy
+	samples      int    // Config.EvictionSamples, defaulted
+	evictedTTLMs int64  // Config.EvictedTombstoneTTL in ms, defaulted
+	evicted      atomic.Int64
+
+	evictMu sync.Mutex // held through a Reclaim; guards rnd
+	rnd     *rand.Rand // eviction's sampling source
 }
 
 // New returns an Engine configured by cfg, or an error wrapping
@@ -58,7 +67,20 @@ func New(cfg Config) (*Engine, error) {
 		nparts:  uint64(cfg.Partitions),
 		posBits: 64 - uint(bits.Len(uint(cfg.Partitions-1))),
 		sweep:   cfg.Rand.IntN(cfg.Partitions),
+
+		maxMemory: cfg.MaxMemory,
+		policy:    cfg.Policy,
+		samples:   cfg.EvictionSamples,
 	}
+	if e.samples == 0 {
+		e.samples = 5
+	}
+	evTTL := cfg.EvictedTombstoneTTL
+	if evTTL == 0 {
+		evTTL = min(30*time.Second, cfg.TombstoneTTL)
+	}
+	e.evictedTTLMs = evTTL.Milliseconds()
+	e.rnd = rand.New(rand.NewPCG(cfg.Rand.Uint64(), cfg.Rand.Uint64()))
 	ttl := cfg.TombstoneTTL.Milliseconds()
 	for i := range e.parts {
 		e.parts[i].init(ttl, &e.usedBytes)
@@ -90,6 +112,7 @@ func (e *Engine) Get(key []byte, nowMs int64) (Record, bool) {
 		return Record{}, false
 	}
 	r := ent.rec
+	ent.touch(nowMs)
 	p.mu.RUnlock()
 	if r.expired(nowMs) {
 		e.expireKey(p, key, nowMs)
@@ -137,6 +160,7 @@ func (e *Engine) Update(key []byte, nowMs int64, fn func(cur Record, exists bool
 		}
 		if !ent.rec.Tombstone {
 			cur, exists = ent.rec, true
+			ent.touch(nowMs)
 		}
 	}
 	next, op := fn(cur, exists)
@@ -267,6 +291,8 @@ type Stats struct {
 	// UsedBytes estimates the memory held by keys, values and per-record
 	// overhead, tombstones included.
 	UsedBytes int64
+	// EvictedTotal counts keys evicted by Reclaim since New.
+	EvictedTotal int64
 }
 
 // Stats returns the engine's counters, summed one partition at a time.
@@ -282,6 +308,7 @@ func (e *Engine) Stats() Stats {
 		s.UsedBytes += p.usedBytes
 		p.mu.RUnlock()
 	}
+	s.EvictedTotal = e.evicted.Load()
 	return s
 }
 

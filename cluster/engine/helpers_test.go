@@ -90,6 +90,14 @@ func checkInvariants(t *testing.T, e *Engine) {
 				}
 			}
 		}
+		if len(p.all) != len(p.m) {
+			t.Errorf("partition %d: sampling slice holds %d, map %d", pi, len(p.all), len(p.m))
+		}
+		for i, ent := range p.all {
+			if int(ent.si) != i || p.m[ent.key] != ent {
+				t.Errorf("partition %d: sampling slot %d holds %q (si %d), not the map's entry", pi, i, ent.key, ent.si)
+			}
+		}
 		if inHeap != len(p.heap) {
 			t.Errorf("partition %d: heap holds %d, map has %d with deadlines", pi, len(p.heap), inHeap)
 		}

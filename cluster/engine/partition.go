@@ -12,18 +12,36 @@ import (
 type entry struct {
 	key    string // the map key (shared storage)
 	rec    Record
-	hash   uint64 // recordHash(key, &rec), the record's digest contribution
-	hi     int32  // index in the deadline heap, -1 when not in it
-	bucket uint8  // digest bucket of key
+	hash   uint64        // recordHash(key, &rec), the record's digest contribution
+	hi     int32         // index in the deadline heap, -1 when not in it
+	si     int32         // index in the partition's all slice
+	atime  atomic.Uint32 // last access, unix ms mod 2^32 (see touch)
+	bucket uint8         // digest bucket of key
 }
 
+// touch stamps ent as accessed at nowMs. Readers call it under the read
+// lock, so it is atomic, and it stores only when the stamp changes, so a
+// hot key read by many cores writes its cache line at most once a
+// millisecond.
+func (ent *entry) touch(nowMs int64) {
+	if s := uint32(nowMs); ent.atime.Load() != s {
+		ent.atime.Store(s)
+	}
+}
+
+// idle returns how long ago ent was last accessed, in ms. The stamp wraps
+// every 49.7 days, like Redis's 24-bit LRU clock wraps: a key idle longer
+// than that looks recent again, which only costs eviction some accuracy.
+func (ent *entry) idle(nowMs int64) uint32 { return uint32(nowMs) - ent.atime.Load() }
+
 // Per-record memory estimate beyond key and value bytes: the entry, its map
-// slot (key header, pointer, control byte, load-factor slack) and its heap
-// slot.
+// slot (key header, pointer, control byte, load-factor slack), its heap
+// slot and its slot in the sampling slice.
 const (
-	mapSlotBytes  = 40
-	heapSlotBytes = 8
-	entryOverhead = int64(unsafe.Sizeof(entry{})) + mapSlotBytes + heapSlotBytes
+	mapSlotBytes    = 40
+	heapSlotBytes   = 8
+	sampleSlotBytes = 8
+	entryOverhead   = int64(unsafe.Sizeof(entry{})) + mapSlotBytes + heapSlotBytes + sampleSlotBytes
 )
 
 // noDeadline is minDeadline's value for a partition with an empty heap.
@@ -34,6 +52,7 @@ type partition struct {
 	mu   sync.RWMutex      // guards every field below except minDeadline
 	m    map[string]*entry // every record, tombstones included
 	heap deadlineHeap      // entries with a TTL deadline or a collection time
+	all  []*entry          // every entry, in no order: eviction samples it
 	dig  *digests          // anti-entropy digests, nil until the first record
 
 	// minDeadline mirrors heap[0].deadline (noDeadline when empty). It is
@@ -111,10 +130,13 @@ func (p *partition) refreshMinLocked() {
 	p.minDeadline.Store(p.heap[0].deadline)
 }
 
-// insertLocked stores r under the new key k and returns its entry.
-func (p *partition) insertLocked(k string, r Record) *entry {
-	ent := &entry{key: k, rec: r, hi: -1, bucket: uint8(bucketOf(k))}
+// insertLocked stores r under the new key k, accessed at nowMs, and
+// returns its entry.
+func (p *partition) insertLocked(k string, r Record, nowMs int64) *entry {
+	ent := &entry{key: k, rec: r, hi: -1, si: int32(len(p.all)), bucket: uint8(bucketOf(k))}
+	ent.atime.Store(uint32(nowMs))
 	p.m[k] = ent
+	p.all = append(p.all, ent)
 	p.accountLocked(ent, 1)
 	p.indexLocked(ent)
 	return ent
@@ -136,6 +158,12 @@ func (p *partition) removeLocked(ent *entry) {
 		p.refreshMinLocked()
 	}
 	delete(p.m, ent.key)
+	last := len(p.all) - 1
+	moved := p.all[last]
+	p.all[ent.si] = moved
+	moved.si = ent.si
+	p.all[last] = nil
+	p.all = p.all[:last]
 }
 
 // expireLocked turns ent's expired live record into its tombstone.
@@ -149,9 +177,10 @@ func (p *partition) expireLocked(ent *entry) {
 func (p *partition) putLocked(ent *entry, key []byte, r Record, nowMs int64) Record {
 	r = normalized(r, nowMs)
 	if ent == nil {
-		p.insertLocked(string(key), r)
+		p.insertLocked(string(key), r, nowMs)
 	} else {
 		p.replaceLocked(ent, r)
+		ent.touch(nowMs)
 	}
 	return r
 }
@@ -182,6 +211,7 @@ func (p *partition) resetLocked() {
 	p.used.Add(-p.usedBytes)
 	p.m = make(map[string]*entry)
 	p.heap = nil
+	p.all = nil
 	p.dig = nil
 	p.live, p.tombs, p.expires, p.usedBytes = 0, 0, 0, 0
 	p.minDeadline.Store(noDeadline)

@@ -14,7 +14,9 @@ type Record struct {
 	// ExpireAt is the absolute deadline in unix ms; 0 means no expiry. A
 	// live record is expired once ExpireAt <= now. For a tombstone it is
 	// the time the key died (deleted or expired); the tombstone is
-	// collected TombstoneTTL later.
+	// collected TombstoneTTL later. An eviction's tombstone is dated
+	// TombstoneTTL - EvictedTombstoneTTL before the eviction, so that every
+	// replica collects it EvictedTombstoneTTL after it.
 	ExpireAt int64
 	// Version orders writes to the key (last writer wins).
 	Version hlc.Timestamp

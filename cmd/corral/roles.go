@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"corral/cluster"
+	"corral/cluster/engine"
 	"corral/internal/acl"
 	"corral/internal/admin"
 	"corral/internal/resp"
@@ -36,6 +37,7 @@ type commonFlags struct {
 	queryBufferLimit  int64
 	outHard, outSoft  int64
 	outSoftTime       time.Duration
+	maxmemory         int64
 	allowFlush        bool
 	logLevel, logForm string
 	tls               tlsFlags
@@ -52,6 +54,7 @@ func (f *flags) common(c *commonFlags, defListen string) {
 	f.size(&c.queryBufferLimit, "client-query-buffer-limit", resp.DefaultMaxQueryBuffer, "largest unprocessed input per client (`size`)")
 	f.Var(outputLimitFlag{&c.outHard, &c.outSoft, &c.outSoftTime}, "client-output-buffer-limit",
 		"limits on pending replies, as `hard soft seconds`: close a client whose replies exceed hard bytes, or stay above soft bytes for that many seconds (Redis's normal class; \"0 0 0\" no limit)")
+	f.size(&c.maxmemory, "maxmemory", 0, "bound on cached data (`size`, 0 none): a store's keys, values and per-record overhead, kept under it by --maxmemory-policy; a proxy's L1 is capped at it (the smaller of it and --l1-max-bytes)")
 	f.BoolVar(&c.allowFlush, "allow-flush", false, "accept FLUSHALL and FLUSHDB")
 	f.StringVar(&c.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	f.StringVar(&c.logForm, "log-format", "auto", "log `format`: text, json, or auto (text on a terminal, json otherwise)")
@@ -237,18 +240,35 @@ func (f *flags) proxyKnobs(p *proxyFlags, withUpstream bool) {
 	f.IntVar(&p.upstreamPool, "upstream-pool", 64, "pooled connections to the upstream")
 }
 
-func (p *proxyFlags) config(c *commonFlags, lg *slog.Logger, reg prometheus.Registerer) proxy.Config {
+// l1Bytes returns the L1's capacity: --l1-max-bytes, capped by --maxmemory
+// when that is set. A cap under the L1's 1mb minimum is refused with a
+// message naming both flags, rather than the L1's own.
+func (p *proxyFlags) l1Bytes(c *commonFlags) (int64, error) {
+	if c.maxmemory == 0 || c.maxmemory >= p.l1MaxBytes {
+		return p.l1MaxBytes, nil
+	}
+	if c.maxmemory < 1<<20 && p.l1MaxAge > 0 {
+		return 0, fmt.Errorf("--maxmemory %s caps the L1 (--l1-max-bytes) below its 1mb minimum: give at least 1mb, or disable the L1 with --l1-max-age 0", formatSize(c.maxmemory))
+	}
+	return c.maxmemory, nil
+}
+
+func (p *proxyFlags) config(c *commonFlags, lg *slog.Logger, reg prometheus.Registerer) (proxy.Config, error) {
 	cfg := proxy.DefaultConfig()
 	cfg.Server = c.serverConfig("proxy")
 	cfg.Upstream = p.upstream
 	cfg.L1MaxAge = p.l1MaxAge
-	cfg.L1MaxBytes = p.l1MaxBytes
+	l1, err := p.l1Bytes(c)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.L1MaxBytes = l1
 	cfg.UpstreamTimeout = p.upstreamTimeout
 	cfg.UpstreamPoolSize = p.upstreamPool
 	cfg.AllowFlush = c.allowFlush
 	cfg.Logger = lg
 	cfg.Registerer = reg
-	return cfg
+	return cfg, nil
 }
 
 // setup parses a role's command line and builds the process logger and
@@ -306,7 +326,10 @@ func runProxy(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return usagef("corral proxy: %v", err)
 	}
-	pcfg := p.config(&c, lg, reg)
+	pcfg, err := p.config(&c, lg, reg)
+	if err != nil {
+		return usagef("corral proxy: %v", err)
+	}
 	if err := d.applyProxy(&pcfg); err != nil {
 		return usagef("corral proxy: %v", err)
 	}
@@ -348,6 +371,31 @@ type storeFlags struct {
 	partitions       int
 	dataDir          string
 	snapshotInterval time.Duration
+	policy           string
+	samples          int
+}
+
+// memoryKnobs are the eviction flags of the roles that hold data; the
+// limit itself is the common --maxmemory.
+func (f *flags) memoryKnobs(s *storeFlags) {
+	f.StringVar(&s.policy, "maxmemory-policy", "allkeys-lru", "what a store over --maxmemory evicts: allkeys-lru, allkeys-random, volatile-lru, volatile-random, volatile-ttl, or noeviction (refuse writes with OOM). Redis defaults to noeviction; corral, a cache, to allkeys-lru")
+	f.IntVar(&s.samples, "maxmemory-samples", 5, "keys sampled per eviction by the LRU and TTL policies (1-64; more is closer to exact and slower)")
+}
+
+// memory applies --maxmemory, --maxmemory-policy and --maxmemory-samples
+// to cfg's engine.
+func (s *storeFlags) memory(cfg *cluster.Config, maxmemory int64) error {
+	pol, err := engine.ParsePolicy(s.policy)
+	if err != nil {
+		return fmt.Errorf("--maxmemory-policy: %w", err)
+	}
+	if s.samples < 1 || s.samples > 64 {
+		return fmt.Errorf("--maxmemory-samples %d not in [1, 64]", s.samples)
+	}
+	cfg.Engine.MaxMemory = maxmemory
+	cfg.Engine.Policy = pol
+	cfg.Engine.EvictionSamples = s.samples
+	return nil
 }
 
 // dataKnobs are the snapshot flags of the roles that hold data.
@@ -381,6 +429,7 @@ func runStore(ctx context.Context, args []string, getenv func(string) string, st
 	f.common(&c, ":7379")
 	f.storeKnobs(&s)
 	f.dataKnobs(&s)
+	f.memoryKnobs(&s)
 	f.defenses(&d)
 	f.originKnobs(&o)
 	var cf clusterFlags
@@ -394,6 +443,9 @@ func runStore(ctx context.Context, args []string, getenv func(string) string, st
 		return usagef("corral store: %v", err)
 	}
 	scfg := s.config(&c, c.serverConfig("store"), lg, reg)
+	if err := s.memory(&scfg, c.maxmemory); err != nil {
+		return usagef("corral store: %v", err)
+	}
 	if err := c.tls.applyServer(&scfg.Server, rl); err != nil {
 		return usagef("corral store: %v", err)
 	}
@@ -426,6 +478,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	f.proxyKnobs(&p, false)
 	f.storeKnobs(&s)
 	f.dataKnobs(&s)
+	f.memoryKnobs(&s)
 	var d defenseFlags
 	var o originFlags
 	f.defenses(&d)
@@ -444,6 +497,9 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	inner.Users = nil
 	inner.MaxClients = max(c.maxclients, 10000)
 	scfg := s.config(&c, inner, lg, reg)
+	if err := s.memory(&scfg, c.maxmemory); err != nil {
+		return usagef("corral dev: %v", err)
+	}
 	org, err := o.applyStore(&scfg, &d)
 	if err != nil {
 		return usagef("corral dev: %v", err)
@@ -457,7 +513,10 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	p.upstream = "redis://" + st.Addr()
-	pcfg := p.config(&c, lg, reg)
+	pcfg, err := p.config(&c, lg, reg)
+	if err != nil {
+		return usagef("corral dev: %v", err)
+	}
 	if err := d.applyProxy(&pcfg); err != nil {
 		return usagef("corral dev: %v", err)
 	}

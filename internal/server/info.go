@@ -43,7 +43,14 @@ func (c *Conn) info(args [][]byte) {
 		{"stats", c.srv.infoStats, true},
 	}
 	for _, s := range c.srv.handler.InfoSections() {
-		sections = append(sections, infoSection{s.Name, s.Append, true})
+		i := slices.IndexFunc(sections, func(x infoSection) bool { return x.name == s.Name })
+		if i < 0 {
+			sections = append(sections, infoSection{s.Name, s.Append, true})
+			continue
+		}
+		// The role adds lines to one of the server's sections (stats).
+		own, more := sections[i].append, s.Append
+		sections[i].append = func(dst []byte) []byte { return more(own(dst)) }
 	}
 	slices.SortStableFunc(sections, func(a, b infoSection) int {
 		return infoRank(a.name) - infoRank(b.name)

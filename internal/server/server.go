@@ -42,7 +42,9 @@ type InternalHandler interface {
 	ExecInternal(c *Conn, args [][]byte)
 }
 
-// InfoSection is one INFO section a role contributes.
+// InfoSection is one INFO section a role contributes. A section named like
+// one of the server's own (server, clients, stats) adds its lines after
+// the server's.
 type InfoSection struct {
 	Name   string // lower case, e.g. "keyspace"
 	Append func(dst []byte) []byte
