@@ -11,8 +11,11 @@ GO_IMAGE ?= golang:1.26-bookworm
 CA_CERTS ?= /etc/ssl/certs/ca-certificates.crt
 
 FUZZTIME ?= 60s
+SOAK ?= 3m
+SOAK_SEED ?=
+SOAK_FLAGS ?=
 
-.PHONY: help build dev test test-short lint fuzz bench bench-compare bench-peers image image-source e2e clean
+.PHONY: help build dev test test-short lint soak fuzz bench bench-compare bench-peers image image-source e2e clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -32,8 +35,15 @@ test-short: ## run the tests without the race detector
 lint: ## gofmt, go vet and staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags soak ./test/soak/
+	$(GO) vet -tags e2e ./deploy/e2e/
 	@test -x "$(STATICCHECK)" || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2 # release 2026.2.2
 	$(STATICCHECK) ./...
+	$(STATICCHECK) -tags soak ./test/soak/
+	$(STATICCHECK) -tags e2e ./deploy/e2e/
+
+soak: ## mixed load through a proxy to 3 stores under kills, cuts, slow and failing origin for SOAK (3m); SOAK_SEED reruns a schedule
+	CORRAL_SOAK_DURATION=$(SOAK) CORRAL_SOAK_SEED=$(SOAK_SEED) $(GO) test -tags soak -count=1 -v -timeout 60m $(SOAK_FLAGS) -run '^TestSoak$$' ./test/soak/
 
 fuzz: ## every fuzz target for FUZZTIME (60s) each: RESP parser, SET/integer/float arguments, snapshot decoder
 	$(GO) test -run '^$$' -fuzz '^FuzzReadCommand$$' -fuzztime $(FUZZTIME) ./internal/resp/
