@@ -244,6 +244,10 @@ func (rt *readThrough) load(ctx context.Context, key, client string) (loadResult
 		}
 	}
 	base := rt.eng.Version([]byte(key))
+	// The load's version is taken now, not when it ends: a SET that an
+	// owner acknowledged while the origin answered (one cut off from this
+	// node, say) is newer and must win once the replicas compare.
+	version := rt.eng.Stamp()
 	ticket, err := rt.adm.Admit(ctx, client)
 	if err != nil {
 		return loadResult{}, err
@@ -267,7 +271,7 @@ func (rt *readThrough) load(ctx context.Context, key, client string) (loadResult
 		rt.log.Debug("origin load failed", "key", key, "err", err)
 		return loadResult{}, &originError{err}
 	}
-	return rt.store(key, res, base, gen, end, end.Sub(start)), nil
+	return rt.store(key, res, base, version, gen, end, end.Sub(start)), nil
 }
 
 // call runs the loader, turning a panic into an error so that the
@@ -285,8 +289,9 @@ func (rt *readThrough) call(ctx context.Context, key string) (res origin.Result,
 // jittered TTL and in the loaded table, a negative answer in the table
 // only. Both happen only if the key's Version is still base: a client
 // write that landed during the load (SET, DEL, EXPIRE, ...) wins, and the
-// value it left, if any, is returned instead.
-func (rt *readThrough) store(key string, res origin.Result, base hlc.Timestamp, gen uint64, now time.Time, delta time.Duration) loadResult {
+// value it left, if any, is returned instead. version, taken when the load
+// began, is the stored value's.
+func (rt *readThrough) store(key string, res origin.Result, base, version hlc.Timestamp, gen uint64, now time.Time, delta time.Duration) loadResult {
 	nowMs := now.UnixMilli()
 	k := []byte(key)
 	i := pendStripe(k)
@@ -320,7 +325,7 @@ func (rt *readThrough) store(key string, res origin.Result, base hlc.Timestamp, 
 		return loadResult{res.Value, true} // full and nothing to evict: serve it, keep nothing
 	}
 	fresh := nowMs + max(rt.jitter(res.TTL).Milliseconds(), 1)
-	rec, ok := rt.eng.PutIfVersion(k, nowMs, base, engine.Record{Value: res.Value, ExpireAt: fresh})
+	rec, ok := rt.eng.PutIfVersion(k, nowMs, base, engine.Record{Value: res.Value, ExpireAt: fresh, Version: version})
 	if !ok {
 		if cur, live := rt.eng.Get(k, nowMs); live {
 			return loadResult{cur.Value, true}

@@ -20,7 +20,9 @@ func (e *Engine) Version(key []byte) hlc.Timestamp {
 // key's Version (see Version) is still version; it reports whether it did
 // and returns the stored record. This is how a read-through load stores
 // its value without overwriting, or resurrecting past, a client's write
-// that landed during the load.
+// that landed during the load. A next.Version above the key's Version (one
+// from Stamp, taken when the load began) is kept; otherwise a new one is
+// stamped.
 func (e *Engine) PutIfVersion(key []byte, nowMs int64, version hlc.Timestamp, next Record) (Record, bool) {
 	p := e.part(key)
 	p.mu.Lock()
@@ -36,9 +38,17 @@ func (e *Engine) PutIfVersion(key []byte, nowMs int64, version hlc.Timestamp, ne
 		p.expireLocked(ent)
 	}
 	next.Tombstone = false
-	next.Version = e.stampLocked(ent)
+	if next.Version == 0 || ent != nil && next.Version <= ent.rec.Version {
+		next.Version = e.stampLocked(ent)
+	}
 	return p.putLocked(ent, key, next, nowMs), true
 }
+
+// Stamp returns a new version from the engine's clock, for a write decided
+// now and stored later with PutIfVersion: a read-through load is as old as
+// its start, so that a client write acknowledged anywhere while the origin
+// answered is newer than the load's value and wins when replicas merge.
+func (e *Engine) Stamp() hlc.Timestamp { return e.hlc.Now() }
 
 // DeleteIfVersion replaces key's live record with a tombstone only if its
 // Version is still version, and reports whether it did.

@@ -45,6 +45,27 @@ func TestPutIfVersion(t *testing.T) {
 	}
 }
 
+// TestPutIfVersionKeepsAStamp: a version stamped when a load began is the
+// stored record's, older than a write stamped during the load elsewhere;
+// one not above the key's current Version is replaced by a new stamp.
+func TestPutIfVersionKeepsAStamp(t *testing.T) {
+	e, _ := newTestEngine(t, nil)
+	k := []byte("k")
+	early := e.Stamp()
+	later := e.Stamp()
+	if later <= early {
+		t.Fatalf("Stamp went backwards: %v then %v", early, later)
+	}
+	r, ok := e.PutIfVersion(k, t0, 0, Record{Value: []byte("load"), Version: early})
+	if !ok || r.Version != early {
+		t.Fatalf("PutIfVersion with a stamp = (%+v, %v), want version %v", r, ok, early)
+	}
+	r2, ok := e.PutIfVersion(k, t0, early, Record{Value: []byte("again"), Version: early})
+	if !ok || r2.Version <= early {
+		t.Fatalf("a stamp not above the current Version was kept: (%+v, %v)", r2, ok)
+	}
+}
+
 func TestPutIfVersionAfterExpiry(t *testing.T) {
 	e, _ := newTestEngine(t, nil)
 	r := set(e, "k", "v1", t0+10, t0)
