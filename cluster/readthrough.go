@@ -305,12 +305,12 @@ func (rt *readThrough) store(key string, res origin.Result, base, version hlc.Ti
 		rt.m.fetch("ok")
 		rt.table.del(k)
 		if !res.Found && base != 0 {
-			rt.eng.DeleteIfVersion(k, nowMs, base)
+			rt.eng.DeleteIfVersion(k, nowMs, base, version)
 		}
 		return loadResult{res.Value, res.Found}
 	case !res.Found:
 		rt.m.fetch("negative")
-		if base != 0 && rt.eng.DeleteIfVersion(k, nowMs, base) {
+		if base != 0 && rt.eng.DeleteIfVersion(k, nowMs, base, version) {
 			base = rt.eng.Version(k) // the origin dropped a key we held
 		}
 		if rt.eng.Version(k) != base {

@@ -51,8 +51,10 @@ func (e *Engine) PutIfVersion(key []byte, nowMs int64, version hlc.Timestamp, ne
 func (e *Engine) Stamp() hlc.Timestamp { return e.hlc.Now() }
 
 // DeleteIfVersion replaces key's live record with a tombstone only if its
-// Version is still version, and reports whether it did.
-func (e *Engine) DeleteIfVersion(key []byte, nowMs int64, version hlc.Timestamp) bool {
+// Version is still version, and reports whether it did. The tombstone's
+// version is stamp when that is above version (a Stamp taken when the
+// read-through load that found the key gone began), else a new one.
+func (e *Engine) DeleteIfVersion(key []byte, nowMs int64, version, stamp hlc.Timestamp) bool {
 	p := e.part(key)
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -64,6 +66,9 @@ func (e *Engine) DeleteIfVersion(key []byte, nowMs int64, version hlc.Timestamp)
 		p.expireLocked(ent)
 		return false
 	}
-	p.replaceLocked(ent, Record{ExpireAt: nowMs, Version: e.stampLocked(ent), Tombstone: true})
+	if stamp <= ent.rec.Version {
+		stamp = e.stampLocked(ent)
+	}
+	p.replaceLocked(ent, Record{ExpireAt: nowMs, Version: stamp, Tombstone: true})
 	return true
 }

@@ -85,16 +85,27 @@ func TestPutIfVersionAfterExpiry(t *testing.T) {
 func TestDeleteIfVersion(t *testing.T) {
 	e, _ := newTestEngine(t, nil)
 	r := set(e, "k", "v", 0, t0)
-	if e.DeleteIfVersion([]byte("k"), t0, r.Version+1) {
+	if e.DeleteIfVersion([]byte("k"), t0, r.Version+1, 0) {
 		t.Fatal("DeleteIfVersion with another Version deleted")
 	}
-	if !e.DeleteIfVersion([]byte("k"), t0, r.Version) {
+	if !e.DeleteIfVersion([]byte("k"), t0, r.Version, 0) {
 		t.Fatal("DeleteIfVersion with the record's Version refused")
 	}
-	if e.DeleteIfVersion([]byte("k"), t0, e.Version([]byte("k"))) {
+	if e.DeleteIfVersion([]byte("k"), t0, e.Version([]byte("k")), 0) {
 		t.Fatal("DeleteIfVersion deleted a tombstone")
 	}
-	if e.DeleteIfVersion([]byte("absent"), t0, hlc.Timestamp(0)) {
+	if e.DeleteIfVersion([]byte("absent"), t0, hlc.Timestamp(0), 0) {
 		t.Fatal("DeleteIfVersion deleted an absent key")
+	}
+}
+
+// TestDeleteIfVersionKeepsAStamp: the tombstone of a load that found the
+// key gone carries the version taken when the load began.
+func TestDeleteIfVersionKeepsAStamp(t *testing.T) {
+	e, _ := newTestEngine(t, nil)
+	r := set(e, "k", "v", 0, t0)
+	stamp := e.Stamp()
+	if !e.DeleteIfVersion([]byte("k"), t0, r.Version, stamp) || e.Version([]byte("k")) != stamp {
+		t.Fatalf("tombstone version %v, want the stamp %v", e.Version([]byte("k")), stamp)
 	}
 }
