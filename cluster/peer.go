@@ -142,13 +142,6 @@ func (ps *peers) retire(pc *peerClient) {
 	time.AfterFunc(2*ps.timeout, func() { pc.c.Close() })
 }
 
-// count returns how many peer clients are open, for tests.
-func (ps *peers) count() int {
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	return len(ps.clients)
-}
-
 func (ps *peers) close() {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
