@@ -306,6 +306,7 @@ func (n *node) retable() {
 		return
 	}
 	n.addrs.Store(&addrs)
+	n.ps.prune(addrs)
 	if old := n.table.Load(); !slices.Equal(old.Nodes(), t.Nodes()) {
 		n.table.Store(t)
 		n.s.log.Info("placement changed", "owners", t.Nodes(), "rf", t.RF())

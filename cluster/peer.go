@@ -83,7 +83,7 @@ func (ps *peers) client(id string) (*redis.Client, error) {
 		if pc.addr == addr {
 			return pc.c, nil
 		}
-		pc.c.Close()
+		ps.retire(pc)
 	}
 	key := addr
 	var tlsCfg *tls.Config
@@ -119,6 +119,27 @@ func (ps *peers) client(id string) (*redis.Client, error) {
 	c := redis.NewClient(opt)
 	ps.clients[id] = &peerClient{addr: key, c: c}
 	return c, nil
+}
+
+// prune retires the clients of peers that left the membership view or
+// whose address changed: addrs is the view's, by node id. A node that left
+// for good (killed, drained, replaced by a new id) would otherwise keep its
+// pool redialing forever.
+func (ps *peers) prune(addrs map[string]string) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	for id, pc := range ps.clients {
+		if addrs[id] != pc.addr {
+			delete(ps.clients, id)
+			ps.retire(pc)
+		}
+	}
+}
+
+// retire closes pc's pool once the commands in flight on it are done:
+// each is bounded by the peer timeout, so after two of them.
+func (ps *peers) retire(pc *peerClient) {
+	time.AfterFunc(2*ps.timeout, func() { pc.c.Close() })
 }
 
 func (ps *peers) close() {

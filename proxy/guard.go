@@ -40,16 +40,20 @@ func newGuard(cfg Config, name string, clk clock.Clock) (guard, error) {
 // admit asks for a round trip to up on behalf of client. On success, the
 // caller must call done with the round trip's error exactly once.
 func (g *guard) admit(ctx context.Context, client string, up *upstream) (done func(err error), err error) {
+	up.inflight.Add(1) // keeps a retired upstream's pool open (upstreams.sweep)
 	ticket, err := g.adm.Admit(ctx, client)
 	if err != nil {
+		up.inflight.Add(-1)
 		return nil, err
 	}
 	brkDone, err := up.brk.Allow()
 	if err != nil {
 		ticket.Release(shed.Ignored)
+		up.inflight.Add(-1)
 		return nil, err
 	}
 	return func(err error) {
+		defer up.inflight.Add(-1)
 		if isReply(err) {
 			err = nil // the upstream answered: not a failure of the target
 		}

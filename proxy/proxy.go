@@ -97,7 +97,15 @@ func (p *Proxy) TLSAddr() string { return p.srv.TLSAddr() }
 
 // Run serves clients until ctx is done, then shuts down gracefully.
 func (p *Proxy) Run(ctx context.Context) error {
+	swept := make(chan struct{})
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	go func() {
+		defer close(swept)
+		p.sweepUpstreams(sweepCtx)
+	}()
 	err := p.srv.Run(ctx)
+	stopSweep()
+	<-swept
 	// A forced shutdown leaves flights running (each bounded by the
 	// upstream timeout); they still use the L1 and the pool.
 	deadline := time.Now().Add(p.cfg.UpstreamTimeout + time.Second)
@@ -106,6 +114,24 @@ func (p *Proxy) Run(ctx context.Context) error {
 	}
 	p.close()
 	return err
+}
+
+// sweepUpstreams retires upstreams that left the Router's view while no
+// request comes to do it (see upstreams.sweep), until ctx is done.
+func (p *Proxy) sweepUpstreams(ctx context.Context) {
+	if p.up.fixed != nil {
+		return
+	}
+	t := time.NewTicker(p.up.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			p.up.sweep(p.clock.Now())
+		}
+	}
 }
 
 func (p *Proxy) close() {

@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
+	"time"
 
+	"corral/internal/clock"
 	"corral/shed"
 )
 
@@ -29,19 +32,38 @@ type Router interface {
 // upstreams are the RESP servers behind the proxy: the one --upstream, or
 // the store nodes a Router names, each with its own connection pool and
 // breaker (one failing node must not open the circuit to the others).
+//
+// A routed upstream whose address leaves Router.Nodes is retired by sweep
+// once it has been out of the view for the grace period and has no round
+// trip in flight: its pool is closed (stopping go-redis's redials of a dead
+// address) and its breaker and breaker metrics are dropped. A restarted
+// store pod comes back on a new address, so nothing else would ever free
+// the old one.
 type upstreams struct {
 	cfg    Config
 	deps   shed.Deps
 	fixed  *upstream // set with --upstream
 	router Router
+	clock  clock.Clock
+	grace  time.Duration // how long an address stays out of the view before its upstream is retired
+	every  time.Duration // sweep interval
 
-	mu  sync.Mutex
-	all map[string]*upstream // by address, when routed
-	rr  uint32               // round robin over Nodes for keyless commands
+	mu        sync.Mutex
+	all       map[string]*upstream // by address, when routed
+	rr        uint32               // round robin over Nodes for keyless commands
+	nextSweep time.Time
 }
 
+// pruneGraceTimeouts is the grace period before an upstream that left the
+// view is retired, in UpstreamTimeouts: a round trip that picked it before
+// it left finishes within one (plus its admission wait, which the in-flight
+// count covers), and a node flapping out of the view and back keeps its
+// pool and breaker.
+const pruneGraceTimeouts = 3
+
 func newUpstreams(cfg Config, deps shed.Deps) (*upstreams, error) {
-	u := &upstreams{cfg: cfg, deps: deps, router: cfg.Router, all: map[string]*upstream{}}
+	u := &upstreams{cfg: cfg, deps: deps, router: cfg.Router, all: map[string]*upstream{},
+		clock: clock.Or(deps.Clock), grace: pruneGraceTimeouts * cfg.UpstreamTimeout, every: cfg.UpstreamTimeout}
 	if cfg.Router != nil {
 		return u, nil
 	}
@@ -135,6 +157,7 @@ func (u *upstreams) forAny() ([]*upstream, error) {
 }
 
 func (u *upstreams) resolve(addrs []string) ([]*upstream, error) {
+	u.sweep(u.clock.Now())
 	if len(addrs) == 0 {
 		return nil, errNoOwner
 	}
@@ -147,6 +170,48 @@ func (u *upstreams) resolve(addrs []string) ([]*upstream, error) {
 		out = append(out, up)
 	}
 	return out, nil
+}
+
+// sweep retires the routed upstreams whose address has been out of
+// Router.Nodes for the grace period and that have no round trip in flight.
+// It runs at most once per interval: on the request path and from Run,
+// so an idle proxy frees them too. An address back in the view before
+// then keeps its upstream; after, it gets a new one, with a fresh breaker:
+// the view says it is alive again, and the breaker of an address that may
+// never return is not worth keeping.
+func (u *upstreams) sweep(now time.Time) {
+	if u.fixed != nil {
+		return
+	}
+	u.mu.Lock()
+	if now.Before(u.nextSweep) || len(u.all) == 0 {
+		u.mu.Unlock()
+		return
+	}
+	u.nextSweep = now.Add(u.every)
+	u.mu.Unlock()
+	live := u.router.Nodes()
+
+	var retired []*upstream
+	u.mu.Lock()
+	for addr, up := range u.all {
+		switch {
+		case slices.Contains(live, addr):
+			up.goneAt = time.Time{}
+		case up.goneAt.IsZero():
+			up.goneAt = now
+		case now.Sub(up.goneAt) >= u.grace && up.inflight.Load() == 0:
+			delete(u.all, addr)
+			retired = append(retired, up)
+		}
+	}
+	u.mu.Unlock()
+	for _, up := range retired {
+		up.brk.Forget()
+		if err := up.close(); err != nil {
+			u.deps.Logger.Debug("closing retired upstream pool", "upstream", up.addr, "err", err)
+		}
+	}
 }
 
 // describe names the upstream for INFO.

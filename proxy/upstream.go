@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -20,6 +21,9 @@ type upstream struct {
 	addr   string
 	client *redis.Client
 	brk    *shed.Breaker // fails fast while this upstream is failing
+
+	inflight atomic.Int64 // round trips admitted or waiting for admission (guard.admit)
+	goneAt   time.Time    // when its address left the Router's view; zero while in it (upstreams.mu)
 }
 
 func newUpstream(cfg Config, url string) (*upstream, error) {

@@ -100,6 +100,12 @@ func NewBreaker(cfg BreakerConfig) (*Breaker, error) {
 	return b, nil
 }
 
+// Forget deletes the breaker's metric series, for a target that is gone
+// for good (a store node that left the cluster). Call it once the breaker
+// is no longer used: a state change after Forget would count a
+// transition again.
+func (b *Breaker) Forget() { b.metrics.forget() }
+
 // noop is the done func of a disabled Breaker.
 func noop(error) {}
 

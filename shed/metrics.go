@@ -62,6 +62,7 @@ func newRateMetrics(reg prometheus.Registerer) rateMetrics {
 type breakerMetrics struct {
 	state       prometheus.Gauge       // 0 closed, 1 half-open, 2 open
 	transitions *prometheus.CounterVec // by from and to, curried with target
+	forget      func()                 // deletes the target's series
 }
 
 // newBreakerMetrics builds the collectors of a Breaker for target and
@@ -78,5 +79,9 @@ func newBreakerMetrics(reg prometheus.Registerer, target string) breakerMetrics 
 	return breakerMetrics{
 		state:       state.WithLabelValues(target),
 		transitions: transitions.MustCurryWith(prometheus.Labels{"target": target}),
+		forget: func() {
+			state.DeleteLabelValues(target)
+			transitions.DeletePartialMatch(prometheus.Labels{"target": target})
+		},
 	}
 }
