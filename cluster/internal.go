@@ -161,11 +161,10 @@ func (n *node) internalFetch(c *server.Conn, keys [][]byte) {
 		c.W.Bulk(e.Key)
 		c.W.Bulk(strconv.AppendInt(tmp[:0], e.Rec.ExpireAt, 10))
 		c.W.Bulk(strconv.AppendUint(tmp[:0], uint64(e.Rec.Version), 10))
+		c.W.BulkString(entryFlag(&e.Rec))
 		if e.Rec.Tombstone {
-			c.W.BulkString("t")
 			c.W.BulkString("")
 		} else {
-			c.W.BulkString("v")
 			c.W.Bulk(e.Rec.Value)
 		}
 	}

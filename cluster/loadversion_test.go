@@ -81,3 +81,52 @@ func TestLoadIsAsOldAsItsStart(t *testing.T) {
 		t.Fatalf("after the cut healed, GET at the primary = %q, %v; want the acknowledged \"acked\"", v, err)
 	}
 }
+
+// TestWriteBeforeAReplicaLoadSurvives: while a key's owners are cut off
+// from each other, the primary acknowledges a SET; afterwards a read at
+// the replica, which cannot ask the primary, loads the key from the origin
+// with a newer version. Once the cut heals, the acknowledged write wins on
+// both owners: a value a client wrote beats one loaded from the origin.
+func TestWriteBeforeAReplicaLoadSurvives(t *testing.T) {
+	var asked atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		w.Header().Set("Cache-Control", "max-age=60")
+		fmt.Fprint(w, "origin")
+	}))
+	defer srv.Close()
+	tweak := func(_ string, cfg *cluster.Config) {
+		ocfg := origin.DefaultConfig()
+		ocfg.URL = srv.URL + "/{key}"
+		o, err := origin.New(ocfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { o.Close() })
+		cfg.Origin = o
+	}
+	k := clustertest.New(t, 2, clustertest.Options{Tweak: tweak, Partitions: 16})
+	tbl, err := placement.New(16, 2, []string{"0", "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key = "k"
+	owners := tbl.OwnersOf([]byte(key))
+	prim, repl := k.Node(owners[0]), k.Node(owners[1])
+	ctx := context.Background()
+
+	k.Cut(prim.ID, repl.ID, true)
+	if err := prim.Client().Set(ctx, key, "acked", 0).Err(); err != nil {
+		t.Fatalf("SET at the primary: %v", err)
+	}
+	if v, err := repl.Client().Get(ctx, key).Result(); err != nil || v != "origin" || asked.Load() == 0 {
+		t.Fatalf("GET at the cut-off replica = %q, %v (origin asked %d times); want its load of the origin's value", v, err, asked.Load())
+	}
+	k.Cut(prim.ID, repl.ID, false)
+	k.WaitConverged(30 * time.Second)
+	for _, nd := range []*clustertest.Node{prim, repl} {
+		if v, err := nd.Client().Get(ctx, key).Result(); err != nil || v != "acked" {
+			t.Errorf("after the heal, GET at node %s = %q, %v; want the acknowledged \"acked\"", nd.ID, v, err)
+		}
+	}
+}

@@ -249,12 +249,9 @@ func (t respTransport) Fetch(ctx context.Context, to string, keys [][]byte) ([]r
 }
 
 // appendEntry appends e's five wire fields: key, deadline, version, flag
-// ("t" for a tombstone, "v" for a value) and value.
+// and value.
 func appendEntry(args []any, e repl.Entry) []any {
-	flag := "v"
-	if e.Rec.Tombstone {
-		flag = "t"
-	}
+	flag := entryFlag(&e.Rec)
 	val := e.Rec.Value
 	if val == nil {
 		val = []byte{}
@@ -291,10 +288,11 @@ func parseEntries(arr []any) ([]repl.Entry, error) {
 func decodeEntry(f [][]byte) (repl.Entry, error) {
 	exp, err1 := strconv.ParseInt(string(f[1]), 10, 64)
 	ver, err2 := strconv.ParseUint(string(f[2]), 10, 64)
-	if err1 != nil || err2 != nil || ver == 0 || (string(f[3]) != "t" && string(f[3]) != "v") {
+	flag := string(f[3])
+	if err1 != nil || err2 != nil || ver == 0 || (flag != "t" && flag != "v" && flag != "l") {
 		return repl.Entry{}, fmt.Errorf("malformed record for key %q", f[0])
 	}
-	rec := engine.Record{ExpireAt: exp, Version: hlc.Timestamp(ver), Tombstone: string(f[3]) == "t"}
+	rec := engine.Record{ExpireAt: exp, Version: hlc.Timestamp(ver), Tombstone: flag == "t", Loaded: flag == "l"}
 	if !rec.Tombstone {
 		rec.Value = f[4]
 	}
@@ -323,4 +321,18 @@ func parseUints(v any) ([]uint64, error) {
 		out[i] = n
 	}
 	return out, nil
+}
+
+// entryFlag is a record's wire flag: "t" for a tombstone, "v" for a value a
+// client wrote, "l" for a value loaded from the origin (nodes before the
+// flag existed refuse "l" as malformed, so a rolling upgrade replicates
+// loaded values to them only once they run this version).
+func entryFlag(r *engine.Record) string {
+	switch {
+	case r.Tombstone:
+		return "t"
+	case r.Loaded:
+		return "l"
+	}
+	return "v"
 }

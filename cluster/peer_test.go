@@ -9,6 +9,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"corral/cluster/engine"
+	"corral/cluster/repl"
 	"corral/internal/testkit"
 )
 
@@ -60,5 +62,39 @@ func TestPeersPruneLeftNodes(t *testing.T) {
 		"the pool of b's old address closed")
 	if c, err := ps.client("b"); err != nil || c == cb {
 		t.Fatalf("client(b) after the move = %p, %v; want a new client", c, err)
+	}
+}
+
+// TestEntryWireKeepsTheLoadedFlag: replication's record encoding carries
+// whether a value was written or loaded, and tombstones.
+func TestEntryWireKeepsTheLoadedFlag(t *testing.T) {
+	in := []repl.Entry{
+		{Key: []byte("w"), Rec: engine.Record{Value: []byte("client"), Version: 7, ExpireAt: 99}},
+		{Key: []byte("l"), Rec: engine.Record{Value: []byte("origin"), Version: 8, Loaded: true}},
+		{Key: []byte("t"), Rec: engine.Record{Version: 9, ExpireAt: 5, Tombstone: true}},
+	}
+	var args []any
+	for _, e := range in {
+		args = appendEntry(args, e)
+	}
+	wire := make([]any, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case []byte:
+			wire[i] = string(v)
+		default:
+			wire[i] = v
+		}
+	}
+	out, err := parseEntries(wire)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range in {
+		a, b := in[i].Rec, out[i].Rec
+		if string(in[i].Key) != string(out[i].Key) || a.Version != b.Version || a.ExpireAt != b.ExpireAt ||
+			a.Tombstone != b.Tombstone || a.Loaded != b.Loaded || string(a.Value) != string(b.Value) {
+			t.Errorf("entry %d: sent %+v, got %+v", i, in[i], out[i])
+		}
 	}
 }

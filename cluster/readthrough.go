@@ -325,7 +325,7 @@ func (rt *readThrough) store(key string, res origin.Result, base, version hlc.Ti
 		return loadResult{res.Value, true} // full and nothing to evict: serve it, keep nothing
 	}
 	fresh := nowMs + max(rt.jitter(res.TTL).Milliseconds(), 1)
-	rec, ok := rt.eng.PutIfVersion(k, nowMs, base, engine.Record{Value: res.Value, ExpireAt: fresh, Version: version})
+	rec, ok := rt.eng.PutIfVersion(k, nowMs, base, engine.Record{Value: res.Value, ExpireAt: fresh, Version: version, Loaded: true})
 	if !ok {
 		if cur, live := rt.eng.Get(k, nowMs); live {
 			return loadResult{cur.Value, true}

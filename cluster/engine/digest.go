@@ -97,6 +97,11 @@ type KeyHash struct {
 	Key     string
 	Version hlc.Timestamp
 	Hash    uint64
+	// Written is true for a live value a client wrote (not loaded from the
+	// origin, not a tombstone). It is the local engine's knowledge only: it
+	// does not cross the wire (CORRAL.KEYS), and a peer's KeyHash has it
+	// false.
+	Written bool
 }
 
 // BucketKeys returns the records of partition p that fall in the given
@@ -117,7 +122,7 @@ func (e *Engine) BucketKeys(p int, buckets []int) []KeyHash {
 	var out []KeyHash
 	for k, ent := range part.m {
 		if want[ent.bucket] {
-			out = append(out, KeyHash{Key: k, Version: ent.rec.Version, Hash: ent.hash})
+			out = append(out, KeyHash{Key: k, Version: ent.rec.Version, Hash: ent.hash, Written: !ent.rec.Tombstone && !ent.rec.Loaded})
 		}
 	}
 	return out

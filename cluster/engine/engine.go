@@ -167,6 +167,7 @@ func (e *Engine) Update(key []byte, nowMs int64, fn func(cur Record, exists bool
 	switch op {
 	case OpPut:
 		next.Tombstone = false
+		next.Loaded = false // a client's write, even one that kept a loaded value's bytes
 		next.Version = e.stampLocked(ent)
 		return p.putLocked(ent, key, next, nowMs)
 	case OpDelete:

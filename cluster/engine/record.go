@@ -22,6 +22,12 @@ type Record struct {
 	Version hlc.Timestamp
 	// Tombstone marks a deleted or expired key. A tombstone has no Value.
 	Tombstone bool
+	// Loaded marks a value a read-through load stored (from the origin),
+	// as opposed to one a client wrote. A live value a client wrote beats
+	// a live loaded one whatever their Versions (see newer): a load at a
+	// replica cut off from the primary must not replace a write the
+	// primary acknowledged. Tombstones are never Loaded.
+	Loaded bool
 }
 
 // expired reports whether r is a live record whose deadline has passed.
@@ -42,6 +48,7 @@ func normalized(r Record, nowMs int64) Record {
 	switch {
 	case r.Tombstone:
 		r.Value = nil
+		r.Loaded = false
 		if r.ExpireAt == 0 {
 			r.ExpireAt = r.Version.WallMs()
 		}
@@ -60,11 +67,17 @@ func deadline(r *Record, tombstoneTTLMs int64) int64 {
 	return r.ExpireAt
 }
 
-// newer reports whether a should replace b under last-writer-wins: a higher
-// Version wins; on equal Versions the records are ordered deterministically
-// (tombstone first, then the later ExpireAt, then the greater Value bytes) so
-// every replica keeps the same one. Identical records are not newer.
+// newer reports whether a should replace b under last-writer-wins, both
+// normalized (an expired value is its tombstone): between two live values
+// of which one was loaded from the origin and the other written by a
+// client, the client's wins; otherwise a higher Version wins, and on equal
+// Versions the records are ordered deterministically (tombstone first,
+// then the later ExpireAt, then the greater Value bytes) so every replica
+// keeps the same one. Identical records are not newer.
 func newer(a, b *Record) bool {
+	if !a.Tombstone && !b.Tombstone && a.Loaded != b.Loaded {
+		return !a.Loaded
+	}
 	if a.Version != b.Version {
 		return a.Version > b.Version
 	}

@@ -19,7 +19,8 @@ import (
 //	"CORRALSNAP1\n"
 //	uvarint taken-at unix ms
 //	records, each: uvarint key length, key, uvarint value length, value,
-//	               varint deadline (ms), uvarint version, byte flags (1: tombstone)
+//	               varint deadline (ms), uvarint version, byte flags (1: tombstone,
+//	               2: a value loaded from the origin)
 //	a zero byte (the end marker: no key is empty), uvarint record count,
 //	4 bytes CRC-32C (Castagnoli, big endian) of everything before it.
 //
@@ -60,8 +61,11 @@ func (e *Engine) WriteSnapshot(w io.Writer) (int, error) {
 			bw.Write(scratch[:binary.PutVarint(scratch[:], r.ExpireAt)])
 			uvarint(uint64(r.Version))
 			var flags byte
-			if r.Tombstone {
+			switch {
+			case r.Tombstone:
 				flags = 1
+			case r.Loaded:
+				flags = 2
 			}
 			bw.WriteByte(flags)
 			n++
@@ -171,10 +175,10 @@ func ReadSnapshot(r io.Reader, fn func(key []byte, rec Record)) (SnapshotInfo, e
 		exp, err1 := binary.ReadVarint(tr)
 		ver, err2 := binary.ReadUvarint(tr)
 		flags, err3 := tr.ReadByte()
-		if err1 != nil || err2 != nil || err3 != nil || flags > 1 {
+		if err1 != nil || err2 != nil || err3 != nil || flags > 2 {
 			return bad("bad record after %d records", len(items))
 		}
-		items = append(items, item{key, Record{Value: val, ExpireAt: exp, Version: hlc.Timestamp(ver), Tombstone: flags == 1}})
+		items = append(items, item{key, Record{Value: val, ExpireAt: exp, Version: hlc.Timestamp(ver), Tombstone: flags == 1, Loaded: flags == 2}})
 	}
 	count, err := binary.ReadUvarint(tr)
 	if err != nil || count != uint64(len(items)) {

@@ -21,20 +21,27 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	set(e, "ttl", "v", now+60_000, now)
 	e.Delete([]byte("k7"), now)
 	set(e, "empty", "", 0, now)
+	e.PutIfVersion([]byte("loaded"), now, 0, Record{Value: []byte("origin"), Loaded: true})
 	path := filepath.Join(t.TempDir(), "snap")
 	n, err := e.SaveSnapshot(path)
-	if err != nil || n != 5002 {
-		t.Fatalf("SaveSnapshot = %d, %v; want 5002 records", n, err)
+	if err != nil || n != 5003 {
+		t.Fatalf("SaveSnapshot = %d, %v; want 5003 records", n, err)
 	}
 	f, _ := newTestEngine(t, nil)
 	info, err := f.LoadSnapshot(path)
-	if err != nil || info.Records != 5002 || info.TakenAtMs != now {
+	if err != nil || info.Records != 5003 || info.TakenAtMs != now {
 		t.Fatalf("LoadSnapshot = %+v, %v", info, err)
 	}
 	for p := range e.Partitions() {
 		if e.Root(p) != f.Root(p) {
 			t.Fatalf("partition %d differs after the round trip", p)
 		}
+	}
+	if r, ok := f.Get([]byte("loaded"), now); !ok || !r.Loaded {
+		t.Errorf("loaded = %+v, %v; want its Loaded flag kept", r, ok)
+	}
+	if r, ok := f.Get([]byte("k1"), now); !ok || r.Loaded {
+		t.Errorf("k1 = %+v, %v; want a written value", r, ok)
 	}
 	if r, ok := f.Get([]byte("ttl"), now); !ok || r.ExpireAt != now+60_000 {
 		t.Errorf("ttl = %+v, %v", r, ok)

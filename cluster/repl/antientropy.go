@@ -177,12 +177,24 @@ func (r *Replicator) repair(ctx context.Context, peer string, p int, pushOnly bo
 	for _, m := range mineK {
 		th, ok := theirs[m.Key]
 		delete(theirs, m.Key)
+		// A value a client wrote beats a loaded one whatever their Versions
+		// (engine.Merge): ours, when written, goes to the peer even when
+		// its Version is lower; when not, theirs comes here even when its
+		// Version is lower, since it may be a written one.
 		switch {
-		case !ok || m.Version > th.Version:
+		case !ok:
 			push = append(push, []byte(m.Key))
 		case th.Hash == m.Hash:
+		case m.Version > th.Version:
+			push = append(push, []byte(m.Key))
+			if !m.Written {
+				pull = append(pull, []byte(m.Key))
+			}
 		case m.Version < th.Version:
 			pull = append(pull, []byte(m.Key))
+			if m.Written {
+				push = append(push, []byte(m.Key))
+			}
 		default:
 			push = append(push, []byte(m.Key))
 			pull = append(pull, []byte(m.Key))
