@@ -50,7 +50,9 @@ type Config struct {
 	// Default 128mb.
 	L1MaxBytes int64
 	// UpstreamTimeout bounds one upstream command, including waiting for a
-	// pooled connection. Default 2s.
+	// pooled connection. Default 3s, above a store's default origin timeout
+	// (2s): a proxy that gives up first takes a store waiting on a slow
+	// origin for a failing one.
 	UpstreamTimeout time.Duration
 	// UpstreamPoolSize is the number of pooled connections to the upstream.
 	// Default 64.
@@ -95,7 +97,7 @@ func DefaultConfig() Config {
 		Server:           server.DefaultConfig(),
 		L1MaxAge:         time.Second,
 		L1MaxBytes:       128 << 20,
-		UpstreamTimeout:  2 * time.Second,
+		UpstreamTimeout:  3 * time.Second,
 		UpstreamPoolSize: 64,
 		Defenses:         xfetch.DefaultConfig(),
 		Admission:        shed.DefaultConfig(),

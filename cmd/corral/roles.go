@@ -236,7 +236,7 @@ func (f *flags) proxyKnobs(p *proxyFlags, withUpstream bool) {
 	}
 	f.DurationVar(&p.l1MaxAge, "l1-max-age", time.Second, "longest time the proxy serves a value from its L1 without asking upstream (0 disables the L1)")
 	f.size(&p.l1MaxBytes, "l1-max-bytes", 128<<20, "L1 cache capacity (`size`)")
-	f.DurationVar(&p.upstreamTimeout, "upstream-timeout", 2*time.Second, "bound on one upstream command")
+	f.DurationVar(&p.upstreamTimeout, "upstream-timeout", 3*time.Second, "bound on one upstream command; keep it above the stores' --origin-timeout")
 	f.IntVar(&p.upstreamPool, "upstream-pool", 64, "pooled connections to the upstream")
 }
 
@@ -503,6 +503,10 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	org, err := o.applyStore(&scfg, &d)
 	if err != nil {
 		return usagef("corral dev: %v", err)
+	}
+	if org != nil && p.upstreamTimeout <= o.cfg.Timeout {
+		lg.Warn("--upstream-timeout is not above --origin-timeout: a slow origin makes the proxy count the store as failing and open its breaker",
+			"upstream_timeout", p.upstreamTimeout, "origin_timeout", o.cfg.Timeout)
 	}
 	defer closeOrigin(org)
 	st, err := cluster.New(scfg)

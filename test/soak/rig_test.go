@@ -150,7 +150,10 @@ func startRig(t *testing.T, seed uint64) *rig {
 	pc.Server.Addr = "127.0.0.1:0"
 	pc.Router = r
 	pc.L1MaxAge = l1MaxAge
-	pc.UpstreamTimeout = time.Second
+	// Above the stores' origin timeout (2s), as the README asks: a proxy
+	// that gives up first opens its breaker on a store that is only
+	// waiting for a slow origin, and fails writes over to a replica.
+	pc.UpstreamTimeout = 3 * time.Second
 	px, err := proxy.New(pc)
 	if err != nil {
 		t.Fatal(err)
