@@ -46,11 +46,11 @@ soak: ## mixed load through a proxy to 3 stores under kills, cuts, slow and fail
 	CORRAL_SOAK_DURATION=$(SOAK) CORRAL_SOAK_SEED=$(SOAK_SEED) $(GO) test -tags soak -count=1 -v -timeout 60m $(SOAK_FLAGS) -run '^TestSoak$$' ./test/soak/
 
 fuzz: ## every fuzz target for FUZZTIME (60s) each: RESP parser, SET/integer/float arguments, snapshot decoder
-	$(GO) test -run '^$$' -fuzz '^FuzzReadCommand$$' -fuzztime $(FUZZTIME) ./internal/resp/
-	$(GO) test -run '^$$' -fuzz '^FuzzParseSet$$' -fuzztime $(FUZZTIME) ./internal/command/
-	$(GO) test -run '^$$' -fuzz '^FuzzParseInt$$' -fuzztime $(FUZZTIME) ./internal/command/
-	$(GO) test -run '^$$' -fuzz '^FuzzParseFloat$$' -fuzztime $(FUZZTIME) ./internal/command/
-	$(GO) test -run '^$$' -fuzz '^FuzzReadSnapshot$$' -fuzztime $(FUZZTIME) ./cluster/engine/
+	scripts/fuzz.sh FuzzReadCommand internal/resp $(FUZZTIME)
+	scripts/fuzz.sh FuzzParseSet internal/command $(FUZZTIME)
+	scripts/fuzz.sh FuzzParseInt internal/command $(FUZZTIME)
+	scripts/fuzz.sh FuzzParseFloat internal/command $(FUZZTIME)
+	scripts/fuzz.sh FuzzReadSnapshot cluster/engine $(FUZZTIME)
 
 bench: ## Go benchmarks of the hot paths (-benchmem)
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/resp/ ./internal/command/ ./cluster/engine/ ./proxy/
