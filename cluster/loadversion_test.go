@@ -38,25 +38,8 @@ func TestLoadIsAsOldAsItsStart(t *testing.T) {
 			close(release)
 		}
 	}()
-	tweak := func(_ string, cfg *cluster.Config) {
-		ocfg := origin.DefaultConfig()
-		ocfg.URL = srv.URL + "/{key}"
-		ocfg.Timeout = 10 * time.Second
-		o, err := origin.New(ocfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { o.Close() })
-		cfg.Origin = o
-	}
-	k := clustertest.New(t, 2, clustertest.Options{Tweak: tweak, Partitions: 16})
-	tbl, err := placement.New(16, 2, []string{"0", "1"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	const key = "k"
-	owners := tbl.OwnersOf([]byte(key))
-	prim, repl := k.Node(owners[0]), k.Node(owners[1])
+	k, prim, repl := ownersWithOrigin(t, srv.URL, key)
 	ctx := context.Background()
 
 	k.Cut(prim.ID, repl.ID, true)
@@ -95,24 +78,8 @@ func TestWriteBeforeAReplicaLoadSurvives(t *testing.T) {
 		fmt.Fprint(w, "origin")
 	}))
 	defer srv.Close()
-	tweak := func(_ string, cfg *cluster.Config) {
-		ocfg := origin.DefaultConfig()
-		ocfg.URL = srv.URL + "/{key}"
-		o, err := origin.New(ocfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { o.Close() })
-		cfg.Origin = o
-	}
-	k := clustertest.New(t, 2, clustertest.Options{Tweak: tweak, Partitions: 16})
-	tbl, err := placement.New(16, 2, []string{"0", "1"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	const key = "k"
-	owners := tbl.OwnersOf([]byte(key))
-	prim, repl := k.Node(owners[0]), k.Node(owners[1])
+	k, prim, repl := ownersWithOrigin(t, srv.URL, key)
 	ctx := context.Background()
 
 	k.Cut(prim.ID, repl.ID, true)
@@ -129,4 +96,29 @@ func TestWriteBeforeAReplicaLoadSurvives(t *testing.T) {
 			t.Errorf("after the heal, GET at node %s = %q, %v; want the acknowledged \"acked\"", nd.ID, v, err)
 		}
 	}
+}
+
+// ownersWithOrigin starts two nodes (RF 2) reading through to the HTTP
+// origin at url (10s timeout) and returns them with key's primary and its
+// other owner.
+func ownersWithOrigin(t *testing.T, url, key string) (k *clustertest.Kit, prim, repl *clustertest.Node) {
+	t.Helper()
+	tweak := func(_ string, cfg *cluster.Config) {
+		ocfg := origin.DefaultConfig()
+		ocfg.URL = url + "/{key}"
+		ocfg.Timeout = 10 * time.Second
+		o, err := origin.New(ocfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { o.Close() })
+		cfg.Origin = o
+	}
+	k = clustertest.New(t, 2, clustertest.Options{Tweak: tweak, Partitions: 16})
+	tbl, err := placement.New(16, 2, []string{"0", "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owners := tbl.OwnersOf([]byte(key))
+	return k, k.Node(owners[0]), k.Node(owners[1])
 }

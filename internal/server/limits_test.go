@@ -308,24 +308,7 @@ func TestSlotFreedBeforeClose(t *testing.T) {
 func TestIdleTimeoutStalledReader(t *testing.T) {
 	const idle = 200 * time.Millisecond
 	ts := startServer(t, newRecordingHandler(), func(c *server.Config) { c.IdleTimeout = idle })
-	big := strings.Repeat("v", 1<<20)
-	setter := testkit.Dial(t, ts.addr)
-	if got := setter.Do("SET", "big", big); got != "+OK\r\n" {
-		t.Fatalf("SET = %q", got)
-	}
-	setter.Close()
-	testkit.Eventually(t, func() bool { return ts.srv.Clients() == 0 }, waitTimeout, "setter gone")
-
-	// 128MB of replies: far more than the socket buffers hold.
-	stalled, err := net.DialTimeout("tcp", ts.addr, waitTimeout)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stalled.Close()
-	if _, err := stalled.Write([]byte(strings.Repeat("GET big\r\n", 128))); err != nil {
-		t.Fatal(err)
-	}
-	testkit.Eventually(t, func() bool { return ts.srv.Clients() == 1 }, waitTimeout, "stalled client connected")
+	big := stallReader(t, ts, 128) // 128MB of replies: far more than the socket buffers hold
 	testkit.Eventually(t, func() bool { return ts.srv.Clients() == 0 }, waitTimeout, "stalled reader closed")
 	expectServing(t, ts.addr)
 
@@ -373,23 +356,7 @@ func TestOutputSoftLimit(t *testing.T) {
 		c.OutputSoftLimit = 64 << 10
 		c.OutputSoftTime = time.Second
 	})
-	big := strings.Repeat("v", 1<<20)
-	setter := testkit.Dial(t, ts.addr)
-	if got := setter.Do("SET", "big", big); got != "+OK\r\n" {
-		t.Fatalf("SET = %q", got)
-	}
-	setter.Close()
-	testkit.Eventually(t, func() bool { return ts.srv.Clients() == 0 }, waitTimeout, "setter gone")
-
-	stalled, err := net.DialTimeout("tcp", ts.addr, waitTimeout)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stalled.Close()
-	if _, err := stalled.Write([]byte(strings.Repeat("GET big\r\n", 64))); err != nil {
-		t.Fatal(err)
-	}
-	testkit.Eventually(t, func() bool { return ts.srv.Clients() == 1 }, waitTimeout, "stalled client connected")
+	big := stallReader(t, ts, 64)
 	testkit.Eventually(t, func() bool { return ts.srv.Clients() == 0 }, waitTimeout, "stalled reader closed")
 	info := testkit.Dial(t, ts.addr).Do("INFO", "stats")
 	if !strings.Contains(info, "client_output_buffer_limit_disconnections:1\r\n") {
@@ -404,4 +371,29 @@ func TestOutputSoftLimit(t *testing.T) {
 			t.Fatalf("reply %d: %d bytes, want %d", i, len(got), len(want))
 		}
 	}
+}
+
+// stallReader stores a 1MB value "big" in ts, then connects a client that
+// pipelines n GETs of it and never reads a reply, and waits until that
+// client is the only one connected. It returns the value. The client is
+// closed when the test ends.
+func stallReader(t *testing.T, ts *testServer, n int) string {
+	t.Helper()
+	big := strings.Repeat("v", 1<<20)
+	setter := testkit.Dial(t, ts.addr)
+	if got := setter.Do("SET", "big", big); got != "+OK\r\n" {
+		t.Fatalf("SET = %q", got)
+	}
+	setter.Close()
+	testkit.Eventually(t, func() bool { return ts.srv.Clients() == 0 }, waitTimeout, "setter gone")
+	stalled, err := net.DialTimeout("tcp", ts.addr, waitTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stalled.Close() })
+	if _, err := stalled.Write([]byte(strings.Repeat("GET big\r\n", n))); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, func() bool { return ts.srv.Clients() == 1 }, waitTimeout, "stalled client connected")
+	return big
 }
