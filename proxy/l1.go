@@ -61,10 +61,19 @@ type l1 struct {
 	gens  [stripes]atomic.Uint64 // bumped by every write to the stripe
 }
 
+// maxCounters caps the admission sketch: ristretto's TinyLFU counts every
+// hit at four random places of a sketch of NumCounters 4-bit counters per
+// row, so a sketch beyond the CPU caches costs four cache misses per GET.
+// 1<<20 counters is 2 MiB of sketch, 10 counters per key for the hot 100k.
+// Measured on the 2-core machine, corral dev pinned to one core, GET P16
+// over 100k keys: the uncapped 128mb default (8M counters, 16 MiB) about
+// 590k req/s, capped about 640k (see bench/RESULTS.md).
+const maxCounters = 1 << 20
+
 func newL1(maxAge time.Duration, maxBytes int64, policy xfetch.Config, rand xfetch.Rand) (*l1, error) {
 	items := maxBytes / 256
 	c, err := ristretto.NewCache(&ristretto.Config[string, entry]{
-		NumCounters:        max(10*items, 1000),
+		NumCounters:        min(max(10*items, 1000), maxCounters),
 		MaxCost:            maxBytes,
 		BufferItems:        64,
 		Metrics:            true,
