@@ -81,16 +81,7 @@ func TestStoresAndProxyFormACluster(t *testing.T) {
 		stopped := time.Now()
 		defer func() { t.Logf("shut down in %v", time.Since(stopped)) }()
 		cancel()
-		for _, p := range []*proc{px, s1, s0} {
-			select {
-			case err := <-p.done:
-				if err != nil {
-					t.Errorf("shutdown: %v", err)
-				}
-			case <-time.After(40 * time.Second):
-				t.Error("a role did not stop within 40s")
-			}
-		}
+		waitRoles(t, px.done, s1.done, s0.done)
 	}()
 	get := func(port int, path string) (int, string) {
 		resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(port) + path)
@@ -159,4 +150,20 @@ func TestStoresAndProxyFormACluster(t *testing.T) {
 	}
 	testkit.Eventually(t, func() bool { n, err := pc.DBSize(ctx).Result(); return err == nil && n == 100 }, 10*time.Second,
 		"the 100 keys are not all on the remaining store after the drain")
+}
+
+// waitRoles waits, in order, for each role's run to return after its
+// context was cancelled, failing the test on an error or after 40s.
+func waitRoles(t *testing.T, done ...chan error) {
+	t.Helper()
+	for _, d := range done {
+		select {
+		case err := <-d:
+			if err != nil {
+				t.Errorf("shutdown: %v", err)
+			}
+		case <-time.After(40 * time.Second):
+			t.Error("a role did not stop within 40s")
+		}
+	}
 }

@@ -170,16 +170,7 @@ func TestTLSCluster(t *testing.T) {
 	px := start("px", "proxy", "--node-id", "p", "--listen", "127.0.0.1:0", "--seeds", fmt.Sprintf("127.0.0.1:%d,127.0.0.1:%d", s0.gossip, s1.gossip))
 	defer func() {
 		cancel()
-		for _, p := range []*proc{px, s1, s0} {
-			select {
-			case err := <-p.done:
-				if err != nil {
-					t.Errorf("shutdown: %v", err)
-				}
-			case <-time.After(40 * time.Second):
-				t.Error("a role did not stop within 40s")
-			}
-		}
+		waitRoles(t, px.done, s1.done, s0.done)
 	}()
 	client := ca.Issue(t, dir, "client")
 	dial := func(p *proc) *redis.Client {
