@@ -10,10 +10,13 @@ import (
 	"corral/internal/clock"
 )
 
-// Sleeper pauses for d or until ctx is done, returning ctx's error then.
-// It may return early, as a fake clock's does whenever the time moves:
-// callers read the clock again and sleep for what is left.
-type Sleeper func(ctx context.Context, d time.Duration) error
+// Sleeper pauses until the time is t or until ctx is done, returning ctx's
+// error then. It may return early, as a fake clock's does whenever the time
+// moves: callers read the clock again and sleep again if it is not yet t.
+// It takes the moment rather than a duration so that a fake clock can
+// compare it with its time and start waiting in one step: a duration,
+// computed from an earlier reading, would miss a move made in between.
+type Sleeper func(ctx context.Context, t time.Time) error
 
 // Config configures one load-generating run.
 type Config struct {
@@ -124,8 +127,9 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// sleepReal sleeps on a timer.
-func sleepReal(ctx context.Context, d time.Duration) error {
+// sleepReal sleeps on a timer until the wall clock reads until.
+func sleepReal(ctx context.Context, until time.Time) error {
+	d := time.Until(until)
 	if d <= 0 {
 		return ctx.Err()
 	}

@@ -29,16 +29,17 @@ func (f *fakeTime) Advance(d time.Duration) {
 	f.mu.Unlock()
 }
 
-// Sleep returns once the virtual time has passed d, or early, as a
-// Sleeper may, as soon as the time moves at all: a caller that computed d
-// from an earlier reading re-reads the clock, so it never sleeps past the
-// moment it wanted (which, with sessions that wait for that moment's
-// point, would deadlock).
-func (f *fakeTime) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
+// Sleep returns once the virtual time has reached until, or early, as a
+// Sleeper may, as soon as the time moves at all. It reads the time and
+// takes the channel the next Advance closes under one lock, so an Advance
+// cannot fall between the two and leave it waiting for one that (with
+// sessions that wait for a point of the moment they reached) never comes.
+func (f *fakeTime) Sleep(ctx context.Context, until time.Time) error {
+	f.mu.Lock()
+	if !f.Now().Before(until) {
+		f.mu.Unlock()
 		return nil
 	}
-	f.mu.Lock()
 	ch := f.changed
 	f.mu.Unlock()
 	select {

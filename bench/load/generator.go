@@ -246,8 +246,8 @@ func (g *gen) sample(ctx context.Context) {
 	for k := 1; ; k++ {
 		at := g.start.Add(time.Duration(k) * g.cfg.Interval)
 		// A Sleeper may wake early: sleep until the clock says at.
-		for d := at.Sub(g.cfg.Clock.Now()); d > 0; d = at.Sub(g.cfg.Clock.Now()) {
-			if g.cfg.Sleep(ctx, d) != nil {
+		for g.cfg.Clock.Now().Before(at) {
+			if g.cfg.Sleep(ctx, at) != nil {
 				return
 			}
 		}

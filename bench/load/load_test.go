@@ -45,7 +45,8 @@ func TestPaceFollowsTheSchedule(t *testing.T) {
 			start := fc.Now()
 			var mu sync.Mutex
 			var slept time.Duration
-			sleep := func(_ context.Context, d time.Duration) error {
+			sleep := func(_ context.Context, until time.Time) error {
+				d := until.Sub(fc.Now())
 				mu.Lock()
 				slept += d
 				mu.Unlock()
@@ -80,7 +81,7 @@ func TestPaceStopsWithContext(t *testing.T) {
 	out := make(chan time.Time)
 	done := make(chan struct{})
 	go func() {
-		pace(ctx, fc, func(ctx context.Context, _ time.Duration) error { <-ctx.Done(); return ctx.Err() }, fc.Now(), fc.Now().Add(time.Hour), 1, out)
+		pace(ctx, fc, func(ctx context.Context, _ time.Time) error { <-ctx.Done(); return ctx.Err() }, fc.Now(), fc.Now().Add(time.Hour), 1, out)
 		close(done)
 	}()
 	<-out // the first is due at once

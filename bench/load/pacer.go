@@ -26,8 +26,8 @@ func pace(ctx context.Context, clk clock.Clock, sleep Sleeper, start, end time.T
 			return
 		}
 		// A Sleeper may wake early: sleep until the clock says t.
-		for d := t.Sub(clk.Now()); d > 0; d = t.Sub(clk.Now()) {
-			if sleep(ctx, d) != nil {
+		for clk.Now().Before(t) {
+			if sleep(ctx, t) != nil {
 				return
 			}
 		}
