@@ -244,8 +244,15 @@ func (p *process) waitCode(path string, want int, within time.Duration) (int, er
 	}
 }
 
-// terminate sends SIGTERM, as the kubelet does after the preStop hook.
-func (p *process) terminate() error { return p.cmd.Process.Signal(syscall.SIGTERM) }
+// terminate sends SIGTERM, as the kubelet does after the preStop hook. A
+// process that has already exited (a store drained with nothing to hand
+// off exits by itself) is not an error: exited reports how it ended.
+func (p *process) terminate() error {
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return err
+	}
+	return nil
+}
 
 // exited waits up to within for the process to end and returns whether it
 // did, and its exit status.
