@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -24,9 +25,24 @@ const (
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago. Another
 // process may take it before the caller binds it; prefer listening on port 0
-// where the code under test allows it.
+// where the code under test allows it. The port is drawn below the kernel's
+// ephemeral range (ip_local_port_range), which every outgoing connection and
+// every listener on port 0 of the parallel test packages draws from: a port
+// from that range is soon taken again.
 func FreePort(t testing.TB) int {
 	t.Helper()
+	lo, hi := freePortLow, ephemeralStart()-1
+	for range 50 {
+		port := lo + rand.IntN(hi-lo+1)
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			continue
+		}
+		if err := l.Close(); err != nil {
+			t.Fatalf("testkit: free port: %v", err)
+		}
+		return port
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("testkit: free port: %v", err)
@@ -36,6 +52,27 @@ func FreePort(t testing.TB) int {
 		t.Fatalf("testkit: free port: %v", err)
 	}
 	return port
+}
+
+// freePortLow is the lowest port FreePort draws.
+const freePortLow = 20000
+
+// ephemeralStart returns the first port of the kernel's ephemeral range,
+// or Linux's default 32768 when it cannot be read.
+func ephemeralStart() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 32768
+	}
+	n, err := strconv.Atoi(f[0])
+	if err != nil || n <= freePortLow+1000 {
+		return 32768
+	}
+	return n
 }
 
 // RedisBin returns the path of the redis binary name (redis-server,
