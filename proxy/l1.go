@@ -53,8 +53,8 @@ type l1 struct {
 	rand   xfetch.Rand
 	epoch  atomic.Uint64
 	stale  atomic.Int64 // ristretto hits that were logically expired
-	// Ristretto hits and misses of stale-if-error lookups: the GET that
-	// missed before them is counted already.
+	// Ristretto hits and misses of stale-if-error lookups and of flights
+	// looking again: the GET that missed before them is counted already.
 	rereadHits, rereadMisses atomic.Int64
 
 	locks [stripes]sync.Mutex    // serializes fills against writes per stripe
@@ -109,13 +109,34 @@ func (l *l1) get(key []byte, now int64) (entry, bool) {
 // than window before now and no flush came after it: stale-if-error
 // serves it when the upstream fails.
 func (l *l1) getStale(key []byte, now int64, window time.Duration) (entry, bool) {
-	e, ok := l.cache.Get(unsafe.String(unsafe.SliceData(key), len(key)))
+	e, ok := l.reread(unsafe.String(unsafe.SliceData(key), len(key)))
+	if !ok || e.epoch != l.epoch.Load() || now-e.expireAt >= int64(window) {
+		return entry{}, false
+	}
+	return e, true
+}
+
+// getAgain is get for a GET whose miss is counted already: a flight
+// looks again before it reads upstream, since a flight for the key that
+// ended between that miss and this one's start has filled the entry.
+func (l *l1) getAgain(key string, now int64) (entry, bool) {
+	e, ok := l.reread(key)
+	if !ok || now >= e.expireAt || e.epoch != l.epoch.Load() {
+		return entry{}, false
+	}
+	return e, true
+}
+
+// reread looks key up for a GET counted already: its ristretto hit or
+// miss is taken out of the L1's hits and misses.
+func (l *l1) reread(key string) (entry, bool) {
+	e, ok := l.cache.Get(key)
 	if ok {
 		l.rereadHits.Add(1)
 	} else {
 		l.rereadMisses.Add(1)
 	}
-	if !ok || string(e.key()) != string(key) || e.epoch != l.epoch.Load() || now-e.expireAt >= int64(window) {
+	if !ok || string(e.key()) != string(key) {
 		return entry{}, false
 	}
 	return e, true

@@ -200,6 +200,11 @@ func (p *Proxy) get(c *server.Conn, key []byte) {
 		r, err = p.load(c.Context(), k, client)
 	} else {
 		r, _, err = p.flights.Do(c.Context(), k, func(ctx context.Context) (getResult, error) {
+			if p.l1 != nil {
+				if e, ok := p.l1.getAgain(k, now); ok {
+					return getResult{value: e.value(), found: e.found}, nil
+				}
+			}
 			return p.load(ctx, k, client)
 		})
 	}
