@@ -26,8 +26,9 @@ build: ## build bin/corral (static, version stamped)
 dev: build ## run corral with an embedded store: proxy on :6379, admin on :9121
 	$(BIN) dev --log-format text
 
-test: ## run every test with the race detector (needs redis-server and redis-cli on PATH)
+test: ## run every test with the race detector (needs redis-server and redis-cli on PATH), then the server, proxy and compatibility tests again on event loops
 	$(GO) test -race -count=1 -timeout 12m ./...
+	CORRAL_TEST_IO_LOOPS=2 $(GO) test -race -count=1 -timeout 5m ./internal/server/ ./proxy/ ./test/compat/
 
 test-short: ## run the tests without the race detector
 	$(GO) test -count=1 ./...

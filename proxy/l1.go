@@ -56,6 +56,8 @@ type l1 struct {
 	// Ristretto hits and misses of stale-if-error lookups and of flights
 	// looking again: the GET that missed before them is counted already.
 	rereadHits, rereadMisses atomic.Int64
+	// Misses of GETs tried on an event loop, which Exec looks up again.
+	retried atomic.Int64
 
 	locks [stripes]sync.Mutex    // serializes fills against writes per stripe
 	gens  [stripes]atomic.Uint64 // bumped by every write to the stripe
@@ -216,7 +218,7 @@ func (l *l1) hits() float64 {
 }
 
 func (l *l1) misses() float64 {
-	return float64(l.cache.Metrics.Misses()) + float64(l.stale.Load()) - float64(l.rereadMisses.Load())
+	return float64(l.cache.Metrics.Misses()) + float64(l.stale.Load()) - float64(l.rereadMisses.Load()) - float64(l.retried.Load())
 }
 
 func (l *l1) close() { l.cache.Close() }

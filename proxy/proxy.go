@@ -168,6 +168,19 @@ func (p *Proxy) Exec(c *server.Conn, spec *command.Spec, args [][]byte) {
 	}
 }
 
+// ExecInline implements server.InlineHandler: a GET the L1 answers runs
+// on the event loop; everything else goes to Exec.
+func (p *Proxy) ExecInline(c *server.Conn, spec *command.Spec, args [][]byte) bool {
+	if spec.ID != command.Get || p.l1 == nil {
+		return false
+	}
+	if p.hit(c, args[1]) {
+		return true
+	}
+	p.l1.retried.Add(1) // Exec's lookup counts the miss
+	return false
+}
+
 // flushRefused is the error FLUSHALL and FLUSHDB get without --allow-flush.
 func flushRefused(spec *command.Spec) string {
 	return "ERR " + strings.ToUpper(spec.Name) + " is disabled on corral; start it with --allow-flush to accept it"
@@ -178,18 +191,8 @@ func flushRefused(spec *command.Spec) string {
 // fails, an entry that expired less than --stale-if-error ago is served.
 func (p *Proxy) get(c *server.Conn, key []byte) {
 	now := c.Now().UnixNano()
-	if p.l1 != nil {
-		if e, ok := p.l1.get(key, now); ok {
-			if e.earlyAt != 0 && now >= e.earlyAt {
-				p.maybeEarly(c, key, e, now)
-			}
-			if e.found {
-				c.W.Bulk(e.value())
-			} else {
-				c.W.Null()
-			}
-			return
-		}
+	if p.l1 != nil && p.hit(c, key) {
+		return
 	}
 	// The flight bounds itself by UpstreamTimeout; waiters wait for it.
 	k := string(key)
@@ -221,6 +224,24 @@ func (p *Proxy) get(c *server.Conn, key []byte) {
 	} else {
 		c.W.Null()
 	}
+}
+
+// hit answers GET from the L1 when it holds a live entry for key.
+func (p *Proxy) hit(c *server.Conn, key []byte) bool {
+	now := c.Now().UnixNano()
+	e, ok := p.l1.get(key, now)
+	if !ok {
+		return false
+	}
+	if e.earlyAt != 0 && now >= e.earlyAt {
+		p.maybeEarly(c, key, e, now)
+	}
+	if e.found {
+		c.W.Bulk(e.value())
+	} else {
+		c.W.Null()
+	}
+	return true
 }
 
 // maybeEarly starts a background refresh of a hit when XFetch says so.

@@ -19,6 +19,7 @@ func startProxy(t testing.TB, upstream string, mod func(*Config)) *Proxy {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Server.Addr = "127.0.0.1:0"
+	cfg.Server.IOLoops = testkit.IOLoops(t)
 	cfg.Upstream = "redis://" + upstream
 	if mod != nil {
 		mod(&cfg)

@@ -228,6 +228,7 @@ type proxyFlags struct {
 	l1MaxBytes      int64
 	upstreamTimeout time.Duration
 	upstreamPool    int
+	ioLoops         int
 }
 
 func (f *flags) proxyKnobs(p *proxyFlags, withUpstream bool) {
@@ -238,6 +239,7 @@ func (f *flags) proxyKnobs(p *proxyFlags, withUpstream bool) {
 	f.size(&p.l1MaxBytes, "l1-max-bytes", 128<<20, "L1 cache capacity (`size`)")
 	f.DurationVar(&p.upstreamTimeout, "upstream-timeout", 3*time.Second, "bound on one upstream command; keep it above the stores' --origin-timeout")
 	f.IntVar(&p.upstreamPool, "upstream-pool", 64, "pooled connections to the upstream")
+	f.IntVar(&p.ioLoops, "io-loops", 1, "most event loops (epoll, Linux) serving plaintext clients: L1 hits are answered on a loop, other commands on a goroutine; loops beyond the first start while the busy ones are saturated; 0 gives every client its own goroutine")
 }
 
 // l1Bytes returns the L1's capacity: --l1-max-bytes, capped by --maxmemory
@@ -256,6 +258,10 @@ func (p *proxyFlags) l1Bytes(c *commonFlags) (int64, error) {
 func (p *proxyFlags) config(c *commonFlags, lg *slog.Logger, reg prometheus.Registerer) (proxy.Config, error) {
 	cfg := proxy.DefaultConfig()
 	cfg.Server = c.serverConfig("proxy")
+	if p.ioLoops < 0 || p.ioLoops > 64 {
+		return cfg, usagef("invalid --io-loops %d: give 0 to 64", p.ioLoops)
+	}
+	cfg.Server.IOLoops = p.ioLoops
 	cfg.Upstream = p.upstream
 	cfg.L1MaxAge = p.l1MaxAge
 	l1, err := p.l1Bytes(c)

@@ -106,6 +106,10 @@ func NewReader(src io.Reader) *Reader {
 	}
 }
 
+// SetSource makes the reader read from src from now on, keeping what it
+// has buffered.
+func (r *Reader) SetSource(src io.Reader) { r.src = src }
+
 // Buffered returns the number of bytes read but not yet consumed by a
 // returned command.
 func (r *Reader) Buffered() int { return r.w - r.r }

@@ -78,7 +78,20 @@ type Config struct {
 	// the client's own goroutine: a client that stalls is closed after it.
 	// 0 means 10s.
 	TLSHandshakeTimeout time.Duration
+
+	// IOLoops, when positive, serves plaintext clients from that many
+	// event loops (epoll, Linux only) instead of a goroutine per client:
+	// each loop owns its clients' sockets, reads their requests, runs the
+	// commands the Handler can answer at once (InlineHandler) and writes
+	// the replies, with no goroutine woken per request. A command that
+	// may wait (an upstream read, say) moves its client to a goroutine
+	// until its buffered requests are done. TLS clients, and every client
+	// on other systems, keep their goroutine. 0, the default, uses none.
+	IOLoops int
 }
+
+// maxIOLoops bounds Config.IOLoops.
+const maxIOLoops = 256
 
 // DefaultConfig returns the defaults, which match Redis's.
 func DefaultConfig() Config {
@@ -113,6 +126,9 @@ func (c Config) Validate() error {
 	if c.OutputHardLimit < 0 || c.OutputSoftLimit < 0 || c.OutputSoftTime < 0 {
 		errs = append(errs, fmt.Errorf("server: client-output-buffer-limit %d %d %v must not be negative",
 			c.OutputHardLimit, c.OutputSoftLimit, c.OutputSoftTime))
+	}
+	if c.IOLoops < 0 || c.IOLoops > maxIOLoops {
+		errs = append(errs, fmt.Errorf("server: io-loops %d must be between 0 and %d", c.IOLoops, maxIOLoops))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("server: shutdown timeout %v must be positive", c.ShutdownTimeout))

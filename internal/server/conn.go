@@ -63,6 +63,21 @@ type Conn struct {
 	userName string
 	libName  string
 	libVer   string
+
+	// A client served by an event loop (Config.IOLoops) has no nc: lp owns
+	// its socket fd. The fields below belong to the loop, except that
+	// while busy the goroutine running its commands owns the Conn (and
+	// reads busy); see ioLoop.
+	lp        *ioLoop
+	fd        int
+	busy      bool      // a goroutine runs its commands
+	canRead   bool      // the socket may have unread input
+	dead      bool      // closed
+	dropNow   bool      // set by the goroutine: close without flushing
+	woff      int       // bytes of W already written
+	lastIO    time.Time // last byte read or written
+	softSince time.Time // pending replies above the soft limit since
+	moveTo    *ioLoop   // the loop to move to once no goroutine runs it
 }
 
 func newConn(ctx context.Context, s *Server, nc net.Conn) *Conn {
@@ -153,23 +168,46 @@ func (c *Conn) serve() {
 			c.srv.log.Warn("possible security attack: HTTP or similar request on the RESP port; connection closed", "client", c.addr)
 			return
 		}
-		c.dispatch(args)
-		if hard := c.srv.cfg.OutputHardLimit; hard > 0 && int64(c.W.Len()) > hard {
-			c.W.Reset(0)
-			c.finish(errOutputLimit)
+		c.dispatch(args, false)
+		switch c.after() {
+		case stepDrop:
 			return
-		}
-		if c.closeAfter {
+		case stepClose:
 			c.flush()
 			return
-		}
-		if c.W.Len() >= flushThreshold {
+		case stepFlush:
 			if err := c.flush(); err != nil {
 				c.finish(err)
 				return
 			}
 		}
 	}
+}
+
+// step is what a connection does after a command.
+type step uint8
+
+const (
+	stepOn    step = iota // run the next one
+	stepFlush             // send the replies first
+	stepClose             // send the replies and close (QUIT, a protocol error)
+	stepDrop              // close at once: the output limit was broken
+)
+
+// after applies the output limits and QUIT after a command.
+func (c *Conn) after() step {
+	if hard := c.srv.cfg.OutputHardLimit; hard > 0 && int64(c.W.Len()) > hard {
+		c.W.Reset(0)
+		c.finish(errOutputLimit)
+		return stepDrop
+	}
+	switch {
+	case c.closeAfter:
+		return stepClose
+	case c.W.Len() >= flushThreshold:
+		return stepFlush
+	}
+	return stepOn
 }
 
 // finish handles the error that ended the read loop.
@@ -179,7 +217,9 @@ func (c *Conn) finish(err error) {
 	case errors.As(err, &pe):
 		c.srv.metrics.protocolErrors.Inc()
 		c.W.Error(pe.Reply())
-		c.flush()
+		if c.lp == nil { // a loop flushes it before closing
+			c.flush()
+		}
 		c.srv.log.Debug("protocol error; closing client", "client", c.addr, "err", pe.Msg)
 	case errors.Is(err, resp.ErrQueryBufferLimit):
 		c.srv.metrics.rejected.WithLabelValues("query_buffer").Inc()
@@ -286,12 +326,31 @@ func (c *Conn) flush() error {
 var errOutputLimit = errors.New("output buffer limit reached")
 
 // interrupt wakes the connection if it is blocked reading, so it notices
-// the shutdown. Safe to call from any goroutine.
-func (c *Conn) interrupt() { c.nc.SetReadDeadline(time.Unix(1, 0)) }
+// the shutdown. Safe to call from any goroutine, under srv.mu.
+func (c *Conn) interrupt() {
+	if c.lp != nil {
+		c.lp.post(c, msgInterrupt)
+		return
+	}
+	c.nc.SetReadDeadline(time.Unix(1, 0))
+}
+
+// kill closes the connection at once. Safe to call from any goroutine,
+// under srv.mu.
+func (c *Conn) kill() {
+	if c.lp != nil {
+		c.lp.post(c, msgKill)
+		return
+	}
+	c.nc.Close()
+}
 
 // dispatch looks the command up, checks arity and authentication, and runs
-// it: connection commands here, data commands in the role's Handler.
-func (c *Conn) dispatch(args [][]byte) {
+// it: connection commands here, data commands in the role's Handler. On an
+// event loop (inline) it runs only what the Handler can answer at once and
+// otherwise reports false, having written nothing: the caller runs it again
+// on a goroutine.
+func (c *Conn) dispatch(args [][]byte, inline bool) bool {
 	spec, errText := command.Resolve(args)
 	if spec == nil {
 		if ih, ok := c.srv.handler.(InternalHandler); ok && isInternal(args[0]) {
@@ -302,50 +361,57 @@ func (c *Conn) dispatch(args [][]byte) {
 			case isInternalAuth(args[0]):
 			case c.user == nil:
 				c.W.Error(string(command.ErrNoAuth))
-				return
+				return true
 			case !c.user.Unrestricted():
 				c.srv.metrics.denied.WithLabelValues("noperm").Inc()
 				c.W.Error("NOPERM this user has no permissions to run the '" + strings.ToLower(string(args[0])) + "' command")
-				return
+				return true
+			}
+			if inline {
+				return false
 			}
 			now := c.srv.clock.Now()
 			c.settle(now)
 			c.now = now
 			ih.ExecInternal(c, args)
-			return
+			return true
 		}
 		c.W.Error(errText)
 		if strings.HasPrefix(errText, "ERR unknown command") {
 			c.srv.metrics.unknown.Inc()
 		}
-		return
+		return true
 	}
 	if c.user == nil {
 		if !spec.HasFlag(command.NoAuth) {
 			c.srv.metrics.denied.WithLabelValues("noauth").Inc()
 			c.W.Error(string(command.ErrNoAuth))
-			return
+			return true
 		}
 	} else if !c.user.Unrestricted() {
 		if e := c.user.Check(spec, args); e != "" {
 			c.W.Error(e)
 			c.srv.metrics.denied.WithLabelValues("noperm").Inc()
-			return
+			return true
 		}
 	}
 	now := c.srv.clock.Now()
 	c.settle(now)
 	c.now = now
 	start := len(c.W.Bytes())
-	if spec.HasFlag(command.Connection) {
+	switch {
+	case spec.HasFlag(command.Connection):
 		c.execConn(spec, args)
-	} else {
+	case !inline:
 		c.srv.handler.Exec(c, spec, args)
+	case c.srv.inline == nil || !c.srv.inline.ExecInline(c, spec, args):
+		return false
 	}
 	c.timing = spec
 	c.timingFailed = len(c.W.Bytes()) > start && c.W.Bytes()[start] == '-'
 	c.lastCmd.Store(spec)
 	c.lastAt.Store(now.UnixNano())
+	return true
 }
 
 // settle records the latency of the command still being timed, which

@@ -20,6 +20,7 @@ type metrics struct {
 	protocolErrors prometheus.Counter
 	unknown        prometheus.Counter
 	panics         prometheus.Counter
+	ioLoops        prometheus.Gauge
 
 	// Plain counters for INFO stats.
 	totalConns, rejectedMax, outputLimited atomic.Int64
@@ -54,6 +55,9 @@ func newMetrics(reg prometheus.Registerer, role string) *metrics {
 		}),
 		panics: f.NewCounter(prometheus.CounterOpts{
 			Name: "corral_panics_total", Help: "Connections closed because serving them panicked (a bug: see the logs).", ConstLabels: roleLabel,
+		}),
+		ioLoops: f.NewGauge(prometheus.GaugeOpts{
+			Name: "corral_io_loops_active", Help: "Event loops taking plaintext clients (see --io-loops); 0 without event loops.", ConstLabels: roleLabel,
 		}),
 	}
 	if reg != nil {

@@ -34,6 +34,16 @@ type Handler interface {
 	InfoSections() []InfoSection
 }
 
+// InlineHandler is implemented by a Handler that can answer some data
+// commands without waiting, which event loops (Config.IOLoops) then run
+// in place, with no goroutine. ExecInline either writes exactly one reply
+// to c.W and reports true, or writes nothing and reports false: the
+// command then runs through Exec on a goroutine. It must not block, and
+// should decide quickly: it runs on a loop serving many clients.
+type InlineHandler interface {
+	ExecInline(c *Conn, spec *command.Spec, args [][]byte) bool
+}
+
 // InternalHandler is implemented by a Handler that also serves the
 // cluster's internal commands: names starting with "CORRAL." (any case),
 // which are not in the command table. ExecInternal writes exactly one reply
@@ -54,6 +64,7 @@ type InfoSection struct {
 type Server struct {
 	cfg     Config
 	handler Handler
+	inline  InlineHandler // handler's, or nil
 	clock   clock.Clock
 	log     *slog.Logger
 	metrics *metrics
@@ -63,11 +74,17 @@ type Server struct {
 	nextID  atomic.Int64
 	closing atomic.Bool
 
-	mu    sync.Mutex   // guards ln, tln, conns
+	mu    sync.Mutex   // guards ln, tln, conns, loops, nextLoop
 	ln    net.Listener // nil without Config.Addr
 	tln   net.Listener // nil without Config.TLSAddr
 	conns map[*Conn]struct{}
-	wg    sync.WaitGroup // one per connection goroutine
+	wg    sync.WaitGroup // one per connection
+
+	loops       []*ioLoop // while Run serves, with Config.IOLoops
+	activeLoops int       // loops[:activeLoops] take new clients
+	nextLoop    int
+	stopBalance chan struct{}
+	noBalance   bool // tests move clients between loops themselves
 }
 
 // New validates cfg and returns a Server that dispatches data commands to h.
@@ -87,9 +104,11 @@ func New(cfg Config, h Handler) (*Server, error) {
 		lg = slog.New(slog.DiscardHandler)
 	}
 	clk := clock.Or(cfg.Clock)
+	inline, _ := h.(InlineHandler)
 	return &Server{
 		cfg:     cfg,
 		handler: h,
+		inline:  inline,
 		clock:   clk,
 		log:     lg.With("component", "server", "role", cfg.Role),
 		metrics: newMetrics(cfg.Registerer, cfg.Role),
@@ -171,6 +190,12 @@ func (s *Server) Run(ctx context.Context) error {
 	ln, tln := s.ln, s.tln
 	s.mu.Unlock()
 
+	if ln != nil && s.cfg.IOLoops > 0 && loopsSupported {
+		if err := s.startLoops(); err != nil {
+			return err
+		}
+		defer s.stopLoops()
+	}
 	// Commands outlive ctx during the graceful part of the shutdown.
 	connCtx, cancelConns := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelConns()
@@ -224,8 +249,8 @@ func (s *Server) acceptLoop(ctx context.Context, ln net.Listener, tc *tls.Config
 			tconn = tls.Server(nc, tc) // no I/O until the handshake
 			nc = tconn
 		}
-		c, ok := s.register(ctx, nc)
-		if !ok {
+		c, onLoop, ok := s.register(ctx, nc, tc == nil)
+		if !ok || onLoop {
 			continue
 		}
 		go func() {
@@ -239,13 +264,15 @@ func (s *Server) acceptLoop(ctx context.Context, ln net.Listener, tc *tls.Config
 }
 
 // register admits a new connection, or rejects it with Redis's maxclients
-// error. As in Redis, only admitted connections count as received.
-func (s *Server) register(ctx context.Context, nc net.Conn) (*Conn, bool) {
+// error. As in Redis, only admitted connections count as received. With
+// loop set and event loops running, one of them takes the connection
+// (onLoop); otherwise the caller serves it.
+func (s *Server) register(ctx context.Context, nc net.Conn, loop bool) (c *Conn, onLoop, ok bool) {
 	s.mu.Lock()
 	if s.closing.Load() {
 		s.mu.Unlock()
 		nc.Close()
-		return nil, false
+		return nil, false, false
 	}
 	if len(s.conns) >= s.cfg.MaxClients {
 		s.mu.Unlock()
@@ -255,22 +282,34 @@ func (s *Server) register(ctx context.Context, nc net.Conn) (*Conn, bool) {
 			// Writing the error would mean a handshake here, in the
 			// accept loop: a TLS client is just closed.
 			nc.Close()
-			return nil, false
+			return nil, false, false
 		}
 		// A socket deadline is a wall-clock time, whatever Config.Clock says.
 		nc.SetWriteDeadline(time.Now().Add(time.Second))
 		nc.Write([]byte("-ERR max number of clients reached\r\n"))
 		nc.Close()
-		return nil, false
+		return nil, false, false
 	}
-	c := newConn(ctx, s, nc)
+	c = newConn(ctx, s, nc)
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
+	if loop && len(s.loops) > 0 {
+		lp := s.loops[s.nextLoop%s.activeLoops]
+		s.nextLoop++
+		if err := lp.attach(c); err != nil {
+			delete(s.conns, c)
+			s.wg.Done()
+			s.mu.Unlock()
+			s.log.Warn("client not taken by an io loop; closed", "client", c.addr, "err", err)
+			return nil, false, false
+		}
+		onLoop = true
+	}
 	s.mu.Unlock()
 	s.metrics.connections.Inc()
 	s.metrics.totalConns.Add(1)
 	s.metrics.clients.Inc()
-	return c, true
+	return c, onLoop, true
 }
 
 func (s *Server) unregister(c *Conn) {
@@ -310,10 +349,57 @@ func (s *Server) shutdown(cancelConns context.CancelFunc) {
 	s.mu.Lock()
 	n := len(s.conns)
 	for c := range s.conns {
-		c.nc.Close()
+		c.kill()
 	}
 	s.mu.Unlock()
 	s.log.Warn("shutdown timeout: closed busy connections", "connections", n)
+}
+
+// startLoops starts Config.IOLoops event loops, the first taking clients,
+// and the balancer that puts the others to work under load.
+func (s *Server) startLoops() error {
+	loops := make([]*ioLoop, 0, s.cfg.IOLoops)
+	for range s.cfg.IOLoops {
+		lp, err := newLoop(s)
+		if err != nil {
+			for _, lp := range loops {
+				lp.stop()
+			}
+			return err
+		}
+		loops = append(loops, lp)
+	}
+	for _, lp := range loops {
+		go lp.run()
+	}
+	stop := make(chan struct{})
+	s.mu.Lock()
+	s.loops, s.activeLoops, s.stopBalance = loops, 1, stop
+	s.mu.Unlock()
+	s.metrics.ioLoops.Set(1)
+	if len(loops) > 1 && !s.noBalance {
+		go s.balance(loops, stop)
+	}
+	return nil
+}
+
+// stopLoops stops the event loops, closing the clients they still hold
+// (there are some only after a shutdown timeout), and waits for them.
+func (s *Server) stopLoops() {
+	s.mu.Lock()
+	loops := s.loops
+	s.loops = nil
+	if s.stopBalance != nil {
+		close(s.stopBalance)
+		s.stopBalance = nil
+	}
+	s.mu.Unlock()
+	for _, lp := range loops {
+		lp.post(nil, msgStop)
+	}
+	for _, lp := range loops {
+		<-lp.done
+	}
 }
 
 // forEachConn calls fn for every connected client, under the server lock.

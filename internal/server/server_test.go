@@ -152,6 +152,7 @@ func startServer(t testing.TB, h server.Handler, edit func(*server.Config)) *tes
 	cfg := server.DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.ShutdownTimeout = 2 * time.Second
+	cfg.IOLoops = testkit.IOLoops(t)
 	if edit != nil {
 		edit(&cfg)
 	}

@@ -78,6 +78,7 @@ func startProxy(t *testing.T, name, upstream string, a access) target {
 	reg := prometheus.NewRegistry()
 	cfg := proxy.DefaultConfig()
 	cfg.Server.Addr = "127.0.0.1:0"
+	cfg.Server.IOLoops = testkit.IOLoops(t)
 	cfg.Server.RequirePass = a.pass
 	cfg.Server.Users = a.users
 	cfg.Upstream = "redis://" + upstream
