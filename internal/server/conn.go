@@ -68,16 +68,18 @@ type Conn struct {
 	// its socket fd. The fields below belong to the loop, except that
 	// while busy the goroutine running its commands owns the Conn (and
 	// reads busy); see ioLoop.
-	lp        *ioLoop
-	fd        int
-	busy      bool      // a goroutine runs its commands
-	canRead   bool      // the socket may have unread input
-	dead      bool      // closed
-	dropNow   bool      // set by the goroutine: close without flushing
-	woff      int       // bytes of W already written
-	lastIO    time.Time // last byte read or written
-	softSince time.Time // pending replies above the soft limit since
-	moveTo    *ioLoop   // the loop to move to once no goroutine runs it
+	lp         *ioLoop
+	fd         int
+	busy       bool      // a goroutine runs its commands
+	canRead    bool      // the socket may have unread input
+	peerClosed bool      // epoll reported the end of the input (RDHUP, HUP, ERR)
+	queued     bool      // in its loop's ready list
+	dead       bool      // closed
+	dropNow    bool      // set by the goroutine: close without flushing
+	woff       int       // bytes of W already written
+	lastIO     time.Time // last byte read or written
+	softSince  time.Time // pending replies above the soft limit since
+	moveTo     *ioLoop   // the loop to move to once no goroutine runs it
 }
 
 func newConn(ctx context.Context, s *Server, nc net.Conn) *Conn {

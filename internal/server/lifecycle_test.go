@@ -158,3 +158,41 @@ func TestHandlerPanicClosesOnlyThatConnection(t *testing.T) {
 	}
 	expectServing(t, ts.addr)
 }
+
+// TestClientsThatHangUpAreReleased closes clients right after they send:
+// a partial command, or a whole one after which the client shuts its side
+// down and reads the reply. The server must notice each end of input,
+// even when it arrives together with the data, and free the slot.
+func TestClientsThatHangUpAreReleased(t *testing.T) {
+	ts := startServer(t, newRecordingHandler(), nil)
+	const clients = 20
+	for range clients {
+		nc, err := net.Dial("tcp", ts.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := nc.Write([]byte("PIN")); err != nil {
+			t.Fatal(err)
+		}
+		nc.Close()
+	}
+	testkit.Eventually(t, func() bool { return ts.srv.Clients() == 0 }, waitTimeout,
+		"the %d clients that sent a partial command and hung up are released", clients)
+
+	nc, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if _, err := nc.Write([]byte("PING\r\nPING\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	got, closed := readUntilClosed(t, nc, closeTimeout)
+	if got != "+PONG\r\n+PONG\r\n" || !closed {
+		t.Fatalf("after PING PING and a half close: %q (closed %v), want both replies and the connection closed", got, closed)
+	}
+	testkit.Eventually(t, func() bool { return ts.srv.Clients() == 0 }, waitTimeout, "the half-closed client is released")
+}

@@ -41,17 +41,21 @@ type ioLoop struct {
 	queue  []loopMsg
 	closed bool // the loop has stopped: post drops messages
 
-	conns   map[int32]*Conn // owned by the loop goroutine
-	events  []unix.EpollEvent
-	pollFn  func(uintptr) bool // lp.poll, made once: passing a method value allocates
-	polled  int
-	pollErr error
-	now     time.Time // the time of the current round of events
-	done    chan struct{}
+	conns  map[int32]*Conn // owned by the loop goroutine
+	events []unix.EpollEvent
+	// ready are clients that used up their turn with requests left;
+	// readyNext is the other buffer of the two ready alternates between.
+	ready, readyNext []*Conn
+	pollFn           func(uintptr) bool // lp.poll, made once: passing a method value allocates
+	polled           int
+	pollErr          error
+	now              time.Time // the time of the current round of events
+	done             chan struct{}
 
 	// Read by the balancer.
-	blocked atomic.Int64 // nanoseconds spent waiting in epoll_wait
-	clients atomic.Int32 // len(conns)
+	blocked  atomic.Int64 // nanoseconds spent parked, parks that ended
+	parkedAt atomic.Int64 // when the park going on began (unix ns), or 0
+	clients  atomic.Int32 // len(conns)
 }
 
 type loopMsgKind uint8
@@ -139,12 +143,17 @@ func (lp *ioLoop) postMsg(m loopMsg) bool {
 	if lp.closed {
 		return false
 	}
+	lp.queueLocked(m)
+	return true
+}
+
+// queueLocked queues m and wakes the loop; lp.mu is held.
+func (lp *ioLoop) queueLocked(m loopMsg) {
 	lp.queue = append(lp.queue, m)
 	if len(lp.queue) == 1 {
 		one := [8]byte{1}
 		unix.Write(lp.wakefd, one[:]) // EAGAIN: the counter is already non-zero
 	}
-	return true
 }
 
 // detach takes the socket of nc out of Go's poller: it duplicates the
@@ -171,8 +180,14 @@ func detach(nc net.Conn) (int, error) {
 
 // attach makes the loop c's owner: it takes c's socket out of Go's poller
 // and queues c for the loop. The server calls it while registering c,
-// under its lock, so that a shutdown's interrupt comes after.
+// under its lock, so that a shutdown's interrupt comes after. errLoopStopped
+// leaves c as it was, for a goroutine to serve.
 func (lp *ioLoop) attach(c *Conn) error {
+	lp.mu.Lock()
+	defer lp.mu.Unlock()
+	if lp.closed {
+		return errLoopStopped
+	}
 	fd, err := detach(c.nc)
 	if err != nil {
 		return err
@@ -180,12 +195,12 @@ func (lp *ioLoop) attach(c *Conn) error {
 	c.nc, c.lp, c.fd = nil, lp, fd
 	c.rd.SetSource(fdSource{c})
 	c.rd.BeforeRead = nil
-	if !lp.post(c, msgAdd) {
-		unix.Close(fd)
-		return errors.New("io loop stopped")
-	}
+	lp.queueLocked(loopMsg{c: c, kind: msgAdd})
 	return nil
 }
+
+// errLoopStopped is attach's error for a loop that has stopped.
+var errLoopStopped = errors.New("io loop stopped")
 
 // run serves the loop's clients until a msgStop.
 func (lp *ioLoop) run() {
@@ -193,10 +208,10 @@ func (lp *ioLoop) run() {
 	sweeps := lp.srv.cfg.IdleTimeout > 0 || (lp.srv.cfg.OutputSoftLimit > 0 && lp.srv.cfg.OutputSoftTime > 0)
 	lastSweep := time.Now()
 	for {
-		n, err := lp.wait(sweeps)
+		n, err := lp.wait(sweeps, len(lp.ready) > 0)
 		if err != nil {
 			lp.srv.log.Error("io loop: epoll_wait failed; closing its clients", "err", err)
-			lp.stop()
+			lp.stop(nil)
 			return
 		}
 		lp.now = time.Now()
@@ -214,6 +229,10 @@ func (lp *ioLoop) run() {
 			if ev.Events&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLERR|unix.EPOLLRDHUP) != 0 {
 				c.canRead = true
 			}
+			if ev.Events&(unix.EPOLLHUP|unix.EPOLLERR|unix.EPOLLRDHUP) != 0 {
+				// No event follows the end of input: read until it.
+				c.peerClosed = true
+			}
 			if c.busy {
 				continue
 			}
@@ -229,6 +248,9 @@ func (lp *ioLoop) run() {
 				lp.serve(c)
 			}
 		}
+		if len(lp.ready) > 0 {
+			lp.serveReady()
+		}
 		if sweeps && lp.now.Sub(lastSweep) >= sweepEvery {
 			lastSweep = lp.now
 			lp.sweep()
@@ -237,18 +259,21 @@ func (lp *ioLoop) run() {
 }
 
 // wait returns the number of events in lp.events, polling the epoll set
-// and, while it has none, parking in Go's poller until it has (or, with
-// sweeps, for at most sweepEvery).
-func (lp *ioLoop) wait(sweeps bool) (int, error) {
-	// Busy: the events are there already.
-	if lp.poll(uintptr(lp.epfd)) {
+// and, while it has none and no client is ready, parking in Go's poller
+// until it has (or, with sweeps, for at most sweepEvery).
+func (lp *ioLoop) wait(sweeps, ready bool) (int, error) {
+	// Busy: the events are there already, or clients are waiting for
+	// their next turn (edge-triggered epoll does not report them again).
+	if lp.poll(uintptr(lp.epfd)) || ready {
 		return lp.polled, lp.pollErr
 	}
 	if sweeps {
 		lp.epf.SetReadDeadline(time.Now().Add(sweepEvery))
 	}
 	t0 := time.Now()
+	lp.parkedAt.Store(t0.UnixNano())
 	err := lp.epr.Read(lp.pollFn)
+	lp.parkedAt.Store(0)
 	lp.blocked.Add(int64(time.Since(t0)))
 	switch {
 	case errors.Is(err, os.ErrDeadlineExceeded):
@@ -277,11 +302,11 @@ func (lp *ioLoop) drainQueue() bool {
 	q := lp.queue
 	lp.queue = nil
 	lp.mu.Unlock()
-	for _, m := range q {
+	for i, m := range q {
 		c := m.c
 		switch m.kind {
 		case msgStop:
-			lp.stop()
+			lp.stop(q[i+1:])
 			return false
 		case msgShed:
 			lp.shed(m.n, m.to)
@@ -326,6 +351,7 @@ func (lp *ioLoop) drainQueue() bool {
 func (lp *ioLoop) add(c *Conn) {
 	lp.conns[int32(c.fd)] = c
 	lp.clients.Add(1)
+	c.queued = false // in the ready list of the loop it came from, if anywhere
 	if c.lastIO.IsZero() {
 		c.lastIO = lp.now
 	}
@@ -394,12 +420,21 @@ func (lp *ioLoop) resume(c *Conn) {
 	lp.serve(c)
 }
 
-// stop closes every client and the loop's descriptors.
-func (lp *ioLoop) stop() {
+// stop closes every client and the loop's descriptors. pending are
+// messages taken from the queue but not handled: a client still being
+// added or moved here belongs to no loop yet and is closed too.
+func (lp *ioLoop) stop(pending []loopMsg) {
 	lp.mu.Lock()
 	lp.closed = true
+	pending = append(pending, lp.queue...)
 	lp.queue = nil
 	lp.mu.Unlock()
+	for _, m := range pending {
+		if m.kind == msgAdd {
+			lp.conns[int32(m.c.fd)] = m.c
+			lp.clients.Add(1)
+		}
+	}
 	for _, c := range lp.conns {
 		lp.drop(c)
 	}
@@ -419,7 +454,7 @@ func (lp *ioLoop) serve(c *Conn) {
 			lp.drop(c)
 		}
 	}()
-	for {
+	for n := 1; ; n++ {
 		if lp.srv.closing.Load() {
 			c.canRead = false
 		}
@@ -460,7 +495,35 @@ func (lp *ioLoop) serve(c *Conn) {
 				return
 			}
 		}
+		if n == serveBudget {
+			// Fair turns: the others go first, then this client goes on.
+			if lp.flush(c) && !c.queued {
+				c.queued = true
+				lp.ready = append(lp.ready, c)
+			}
+			return
+		}
 	}
+}
+
+// serveBudget is how many commands of one client a loop runs in a turn.
+const serveBudget = 256
+
+// serveReady gives the clients that used up their turn another.
+func (lp *ioLoop) serveReady() {
+	ready := lp.ready
+	lp.ready = lp.readyNext[:0]
+	for _, c := range ready {
+		if lp.conns[int32(c.fd)] != c {
+			continue // closed or moved since
+		}
+		c.queued = false
+		if !c.busy && c.woff == c.W.Len() {
+			lp.serve(c)
+		}
+	}
+	clear(ready)
+	lp.readyNext = ready[:0]
 }
 
 // flush writes the pending replies without waiting. It reports whether
@@ -590,8 +653,9 @@ func (c *Conn) runDetached(args [][]byte) {
 // fdSource reads a loop client's socket for its resp.Reader, at most once
 // per readiness event unless a read fills the buffer: a short read has
 // taken everything there was, and the edge-triggered epoll set reports
-// anything that comes after it. It never reads while a goroutine runs the
-// client's commands.
+// anything that comes after it; but once the peer has shut its side down
+// no event comes after that, so it reads on to the end of the input. It
+// never reads while a goroutine runs the client's commands.
 type fdSource struct{ c *Conn }
 
 func (s fdSource) Read(p []byte) (int, error) {
@@ -603,7 +667,7 @@ func (s fdSource) Read(p []byte) (int, error) {
 		n, err := unix.Read(c.fd, p)
 		switch {
 		case n > 0:
-			if n < len(p) {
+			if n < len(p) && !c.peerClosed {
 				c.canRead = false
 			}
 			c.lastIO = c.lp.now
@@ -641,7 +705,7 @@ func (s *Server) balance(loops []*ioLoop, stop <-chan struct{}) {
 		last = now
 		busy = busy[:0]
 		for i, lp := range loops {
-			blocked := lp.blocked.Load()
+			blocked := lp.idle(now)
 			if i < b.active {
 				busy = append(busy, min(max(1-float64(blocked-prev[i])/elapsed, 0), 1))
 			}
@@ -660,6 +724,17 @@ func (s *Server) balance(loops []*ioLoop, stop <-chan struct{}) {
 			}
 		}
 	}
+}
+
+// idle returns how long the loop has been parked in all, up to now,
+// counting a park still going on.
+func (lp *ioLoop) idle(now time.Time) int64 {
+	since := lp.parkedAt.Load()
+	blocked := lp.blocked.Load()
+	if since != 0 {
+		blocked += max(now.UnixNano()-since, 0)
+	}
+	return blocked
 }
 
 // setActive makes the first next loops the ones taking clients: new

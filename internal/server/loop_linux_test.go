@@ -136,3 +136,97 @@ func pipelines(addr string, i int, stop <-chan struct{}) error {
 		}
 	}
 }
+
+// gateHandler is loopHandler whose inline GET of "gate" holds its loop
+// until gate is closed, after entered.
+type gateHandler struct {
+	loopHandler
+	entered, gate chan struct{}
+}
+
+func (h gateHandler) ExecInline(c *Conn, spec *command.Spec, args [][]byte) bool {
+	if spec.ID == command.Get && string(args[1]) == "gate" {
+		close(h.entered)
+		<-h.gate
+	}
+	return h.loopHandler.ExecInline(c, spec, args)
+}
+
+// TestStoppedLoopClosesClientsMovingIn stops a loop while another moves a
+// client to it: the stopping loop must close that client too, not drop it
+// with its queue (its socket left open, its slot taken, Run's wait
+// group short of a Done).
+func TestStoppedLoopClosesClientsMovingIn(t *testing.T) {
+	h := gateHandler{entered: make(chan struct{}), gate: make(chan struct{})}
+	cfg := DefaultConfig()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.IOLoops = 2
+	s, err := New(cfg, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.noBalance = true
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	var loops []*ioLoop
+	testkit.Eventually(t, func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		loops = s.loops
+		s.activeLoops = len(loops) // new clients alternate between the two
+		return len(loops) == 2
+	}, 5*time.Second, "the loops started")
+	dial := func() net.Conn {
+		nc, err := net.Dial("tcp", s.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { nc.Close() })
+		return nc
+	}
+	a := dial()
+	testkit.Eventually(t, func() bool { return loops[0].clients.Load() == 1 }, 5*time.Second, "a on the first loop")
+	b := dial()
+	testkit.Eventually(t, func() bool { return loops[1].clients.Load() == 1 }, 5*time.Second, "b on the second loop")
+
+	if _, err := a.Write([]byte("GET gate\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	<-h.entered // the first loop is held in a's command
+	loops[0].post(nil, msgStop)
+	loops[1].postMsg(loopMsg{kind: msgShed, n: -1, to: loops[:1]})
+	testkit.Eventually(t, func() bool { return loops[1].clients.Load() == 0 }, 5*time.Second, "b handed to the first loop")
+	close(h.gate)
+	<-loops[0].done
+	loops[1].post(nil, msgStop)
+	<-loops[1].done
+
+	testkit.Eventually(t, func() bool { return s.Clients() == 0 }, 5*time.Second, "both clients closed with the loops")
+	b.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := b.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("b read %d bytes, %v; want the connection closed (EOF)", n, err)
+	}
+}
+
+func TestLoopIdleCountsTheParkGoingOn(t *testing.T) {
+	var lp ioLoop
+	t0 := time.Unix(1000, 0)
+	lp.blocked.Store(int64(3 * time.Second))
+	if got := lp.idle(t0); got != int64(3*time.Second) {
+		t.Fatalf("not parked: idle %v, want 3s", time.Duration(got))
+	}
+	lp.parkedAt.Store(t0.UnixNano())
+	if got := lp.idle(t0.Add(250 * time.Millisecond)); got != int64(3250*time.Millisecond) {
+		t.Fatalf("parked for 250ms: idle %v, want 3.25s", time.Duration(got))
+	}
+}

@@ -10,6 +10,10 @@ const loopsSupported = false
 
 type ioLoop struct{ done chan struct{} }
 
+type loopMsg struct{}
+
+var errLoopStopped = errors.ErrUnsupported
+
 type loopMsgKind uint8
 
 const (
@@ -20,7 +24,7 @@ const (
 
 func newLoop(*Server) (*ioLoop, error)          { return nil, errors.ErrUnsupported }
 func (lp *ioLoop) run()                         {}
-func (lp *ioLoop) stop()                        {}
+func (lp *ioLoop) stop([]loopMsg)               {}
 func (lp *ioLoop) attach(*Conn) error           { return errors.ErrUnsupported }
 func (lp *ioLoop) post(*Conn, loopMsgKind) bool { return false }
 

@@ -192,6 +192,10 @@ func (s *Server) Run(ctx context.Context) error {
 
 	if ln != nil && s.cfg.IOLoops > 0 && loopsSupported {
 		if err := s.startLoops(); err != nil {
+			ln.Close()
+			if tln != nil {
+				tln.Close()
+			}
 			return err
 		}
 		defer s.stopLoops()
@@ -296,14 +300,18 @@ func (s *Server) register(ctx context.Context, nc net.Conn, loop bool) (c *Conn,
 	if loop && len(s.loops) > 0 {
 		lp := s.loops[s.nextLoop%s.activeLoops]
 		s.nextLoop++
-		if err := lp.attach(c); err != nil {
+		switch err := lp.attach(c); {
+		case err == nil:
+			onLoop = true
+		case errors.Is(err, errLoopStopped):
+			// A loop that failed: the client gets a goroutine.
+		default:
 			delete(s.conns, c)
 			s.wg.Done()
 			s.mu.Unlock()
 			s.log.Warn("client not taken by an io loop; closed", "client", c.addr, "err", err)
 			return nil, false, false
 		}
-		onLoop = true
 	}
 	s.mu.Unlock()
 	s.metrics.connections.Inc()
@@ -363,7 +371,7 @@ func (s *Server) startLoops() error {
 		lp, err := newLoop(s)
 		if err != nil {
 			for _, lp := range loops {
-				lp.stop()
+				lp.stop(nil)
 			}
 			return err
 		}
