@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -239,7 +240,7 @@ func (f *flags) proxyKnobs(p *proxyFlags, withUpstream bool) {
 	f.size(&p.l1MaxBytes, "l1-max-bytes", 128<<20, "L1 cache capacity (`size`)")
 	f.DurationVar(&p.upstreamTimeout, "upstream-timeout", 3*time.Second, "bound on one upstream command; keep it above the stores' --origin-timeout")
 	f.IntVar(&p.upstreamPool, "upstream-pool", 64, "pooled connections to the upstream")
-	f.IntVar(&p.ioLoops, "io-loops", 1, "most event loops (epoll, Linux) serving plaintext clients: L1 hits are answered on a loop, other commands on a goroutine; loops beyond the first start while the busy ones are saturated; 0 gives every client its own goroutine")
+	f.IntVar(&p.ioLoops, "io-loops", min(runtime.GOMAXPROCS(0), 64), "most event loops (epoll, Linux) serving plaintext clients, by default one per usable core: L1 hits are answered on a loop, other commands on a goroutine; one loop runs until it is saturated, then more start; 0 gives every client its own goroutine")
 }
 
 // l1Bytes returns the L1's capacity: --l1-max-bytes, capped by --maxmemory
