@@ -242,16 +242,7 @@ func TestProxyRedissUpstream(t *testing.T) {
 	}
 	defer func() {
 		cancel()
-		for _, done := range dones {
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("shutdown: %v", err)
-				}
-			case <-time.After(20 * time.Second):
-				t.Error("a role did not stop within 20s")
-			}
-		}
+		waitRoles(t, dones...)
 	}()
 	start("store", "--node-id", "0", "--listen", "0", "--tls-listen", "127.0.0.1:"+storeTLS, "--tls-cert", st.Cert, "--tls-key", st.Key,
 		"--tls-ca", ca.File, "--admin", "", "--gossip", "127.0.0.1:0", "--partitions", "16", "--log-level", "error")
