@@ -104,14 +104,7 @@ func TestDevTLSFromEnvironmentAndSIGHUP(t *testing.T) {
 	}()
 	defer func() {
 		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("dev: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("dev did not stop within 20s")
-		}
+		waitRoles(t, done)
 	}()
 	select {
 	case <-started:
