@@ -152,7 +152,7 @@ func (lp *ioLoop) queueLocked(m loopMsg) {
 	lp.queue = append(lp.queue, m)
 	if len(lp.queue) == 1 {
 		one := [8]byte{1}
-		unix.Write(lp.wakefd, one[:]) // EAGAIN: the counter is already non-zero
+		rawWrite(lp.wakefd, one[:]) // EAGAIN: the counter is already non-zero
 	}
 }
 
@@ -287,9 +287,14 @@ func (lp *ioLoop) wait(sweeps, ready bool) (int, error) {
 // poll takes the ready events without waiting, into lp.events, lp.polled
 // and lp.pollErr, and reports whether there were any (or an error).
 func (lp *ioLoop) poll(fd uintptr) bool {
-	lp.polled, lp.pollErr = unix.EpollWait(int(fd), lp.events, 0)
-	if lp.pollErr == unix.EINTR {
+	n, errno := rawPoll(int(fd), lp.events)
+	switch errno {
+	case 0:
+		lp.polled, lp.pollErr = n, nil
+	case unix.EINTR:
 		lp.polled, lp.pollErr = 0, nil
+	default:
+		lp.polled, lp.pollErr = 0, errno
 	}
 	return lp.polled != 0 || lp.pollErr != nil
 }
@@ -297,7 +302,7 @@ func (lp *ioLoop) poll(fd uintptr) bool {
 // drainQueue handles the queued messages; false means the loop stopped.
 func (lp *ioLoop) drainQueue() bool {
 	var b [8]byte
-	unix.Read(lp.wakefd, b[:])
+	rawRead(lp.wakefd, b[:])
 	lp.mu.Lock()
 	q := lp.queue
 	lp.queue = nil
@@ -534,7 +539,7 @@ func (lp *ioLoop) flush(c *Conn) bool {
 	}
 	b := c.W.Bytes()
 	for c.woff < len(b) {
-		n, err := unix.Write(c.fd, b[c.woff:])
+		n, err := rawWrite(c.fd, b[c.woff:])
 		if n > 0 {
 			c.woff += n
 			c.lastIO = lp.now
@@ -545,7 +550,7 @@ func (lp *ioLoop) flush(c *Conn) bool {
 		if err == unix.EAGAIN {
 			break
 		}
-		if err != nil {
+		if err != 0 {
 			lp.srv.log.Debug("client connection failed", "client", c.addr, "err", err)
 			lp.drop(c)
 			return false
@@ -664,7 +669,7 @@ func (s fdSource) Read(p []byte) (int, error) {
 		return 0, errWouldBlock
 	}
 	for {
-		n, err := unix.Read(c.fd, p)
+		n, err := rawRead(c.fd, p)
 		switch {
 		case n > 0:
 			if n < len(p) && !c.peerClosed {
@@ -672,7 +677,7 @@ func (s fdSource) Read(p []byte) (int, error) {
 			}
 			c.lastIO = c.lp.now
 			return n, nil
-		case err == nil:
+		case err == 0:
 			return 0, io.EOF
 		case err == unix.EINTR:
 			continue
