@@ -20,6 +20,7 @@ import (
 	"corral/cluster/engine"
 	"corral/internal/acl"
 	"corral/internal/admin"
+	"corral/internal/hugepage"
 	"corral/internal/resp"
 	"corral/internal/server"
 	"corral/origin"
@@ -40,6 +41,7 @@ type commonFlags struct {
 	outSoftTime       time.Duration
 	maxmemory         int64
 	allowFlush        bool
+	hugePages         bool
 	logLevel, logForm string
 	tls               tlsFlags
 }
@@ -57,6 +59,7 @@ func (f *flags) common(c *commonFlags, defListen string) {
 		"limits on pending replies, as `hard soft seconds`: close a client whose replies exceed hard bytes, or stay above soft bytes for that many seconds (Redis's normal class; \"0 0 0\" no limit)")
 	f.size(&c.maxmemory, "maxmemory", 0, "bound on cached data (`size`, 0 none): a store's keys, values and per-record overhead, kept under it by --maxmemory-policy; a proxy's L1 is capped at it (the smaller of it and --l1-max-bytes)")
 	f.BoolVar(&c.allowFlush, "allow-flush", false, "accept FLUSHALL and FLUSHDB")
+	f.BoolVar(&c.hugePages, "huge-pages", true, "ask Linux for transparent huge pages on the heap (MADV_HUGEPAGE, for the kernel's \"madvise\" setting): cached data is read at random, and on small pages most reads also miss the TLB; false leaves the heap to the kernel's setting")
 	f.StringVar(&c.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	f.StringVar(&c.logForm, "log-format", "auto", "log `format`: text, json, or auto (text on a terminal, json otherwise)")
 	f.tlsKnobs(&c.tls)
@@ -146,14 +149,14 @@ func (l *lifecycle) phase() string {
 
 // runRoles binds the roles' listeners, then serves them and the admin
 // endpoints until ctx is done or one of them fails.
-func runRoles(ctx context.Context, lc *lifecycle, adminAddr string, reg *prometheus.Registry, roles ...role) error {
+func runRoles(ctx context.Context, lc *lifecycle, c *commonFlags, reg *prometheus.Registry, roles ...role) error {
 	for _, r := range roles {
 		if err := r.Listen(); err != nil {
 			return err
 		}
 	}
 	adm, err := admin.New(admin.Config{
-		Addr:     adminAddr,
+		Addr:     c.admin,
 		Gatherer: reg,
 		Ready: func() bool {
 			return lc.ready.Load() && (lc.readyFn == nil || lc.readyFn())
@@ -193,6 +196,9 @@ func runRoles(ctx context.Context, lc *lifecycle, adminAddr string, reg *prometh
 		})
 	}
 	g.Go(func() error { return adm.Run(gctx) })
+	if c.hugePages {
+		g.Go(func() error { hugepage.Keep(gctx, lc.log); return nil })
+	}
 	lc.ready.Store(true)
 	lc.log.Info("corral started", "role", lc.name, "version", version, "admin", adm.Addr())
 	notifyStarted(ctx, roles, adm.Addr())
@@ -371,7 +377,7 @@ func runProxy(ctx context.Context, args []string, getenv func(string) string, st
 	if router != nil {
 		lc.readyFn = func() bool { return len(router.Nodes()) > 0 }
 	}
-	return runRoles(ctx, lc, c.admin, reg, append(roles, px)...)
+	return runRoles(ctx, lc, &c, reg, append(roles, px)...)
 }
 
 type storeFlags struct {
@@ -471,9 +477,9 @@ func runStore(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	lc := &lifecycle{name: "store", log: lg, status: st.WriteStatus, readyFn: st.Ready, drain: st.Drain}
 	if rl != nil {
-		return runRoles(ctx, lc, c.admin, reg, newReloadRole(rl), st)
+		return runRoles(ctx, lc, &c, reg, newReloadRole(rl), st)
 	}
-	return runRoles(ctx, lc, c.admin, reg, st)
+	return runRoles(ctx, lc, &c, reg, st)
 }
 
 func runDev(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -551,7 +557,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if rl != nil {
 		roles = append([]role{newReloadRole(rl)}, roles...)
 	}
-	return runRoles(ctx, &lifecycle{name: "dev", log: lg}, c.admin, reg, roles...)
+	return runRoles(ctx, &lifecycle{name: "dev", log: lg}, &c, reg, roles...)
 }
 
 // port returns the port of addr.
