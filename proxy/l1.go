@@ -20,24 +20,48 @@ const entryOverhead = 96
 // stripes is the number of write-generation stripes guarding L1 fills.
 const stripes = 1024
 
-// entry is one cached upstream reply for GET. It is stored by value, in
-// ristretto's map slot, and its key and value share one allocation: on a
-// large keyspace the hit path is bound by cache misses, and this leaves
-// one after the map lookup.
+// entry is one cached upstream reply for GET. Its key and value follow it
+// in the same allocation, and ristretto holds a pointer to it: on a large
+// keyspace the hit path is bound by cache and TLB misses, and this keeps
+// ristretto's map slots small (a group of eight in 7 cache lines, not 15)
+// and leaves one miss after the map lookup, for the entry with its key and
+// value. Entries are immutable once built.
 type entry struct {
-	buf      []byte // key then value; immutable
-	klen     int
-	found    bool  // false caches "no such key"
 	expireAt int64 // logical expiry, unix nanoseconds
 	// earlyAt (unix ns) is when XFetch may start refreshing the entry:
 	// before it, no random draw could trigger a refresh. delta is how long
 	// the read that filled it took (ns). Both are 0 when XFetch is off.
 	earlyAt, delta int64
 	epoch          uint64
+	klen, vlen     uint32
+	found          bool // false caches "no such key"
 }
 
-func (e *entry) key() []byte   { return e.buf[:e.klen] }
-func (e *entry) value() []byte { return e.buf[e.klen:] }
+// entrySize is where an entry's key begins, its value right after it.
+const entrySize = unsafe.Sizeof(entry{})
+
+// newEntry builds the entry for key and value in one allocation of bytes,
+// which holds no pointers, so the collector never scans it. Allocations
+// of 16 bytes or more are 8-byte aligned, as entry's fields need. One
+// spare byte at the end keeps the key and value pointers inside the
+// allocation when they are empty: a pointer just past it would keep the
+// next object alive.
+func newEntry(key string, value []byte) *entry {
+	buf := make([]byte, int(entrySize)+len(key)+len(value)+1)
+	copy(buf[entrySize:], key)
+	copy(buf[int(entrySize)+len(key):], value)
+	e := (*entry)(unsafe.Pointer(unsafe.SliceData(buf)))
+	e.klen, e.vlen = uint32(len(key)), uint32(len(value))
+	return e
+}
+
+func (e *entry) data() *byte { return (*byte)(unsafe.Add(unsafe.Pointer(e), entrySize)) }
+
+func (e *entry) key() []byte { return unsafe.Slice(e.data(), e.klen) }
+
+func (e *entry) value() []byte {
+	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(e.data()), e.klen)), e.vlen)
+}
 
 // l1 is the proxy's in-process cache of GET replies. Reads are lock-free
 // and allocation-free. Fills from upstream reads race with this proxy's
@@ -47,7 +71,7 @@ func (e *entry) value() []byte { return e.buf[e.klen:] }
 //
 // All methods are safe for concurrent use.
 type l1 struct {
-	cache  *ristretto.Cache[string, entry]
+	cache  *ristretto.Cache[string, *entry]
 	maxAge time.Duration
 	policy xfetch.Config
 	rand   xfetch.Rand
@@ -80,7 +104,7 @@ func newL1(maxAge time.Duration, maxBytes int64, policy xfetch.Config, rand xfet
 	// GETs at pipeline 16; at 1024 the proxy served 13-20% more of them on
 	// one event loop (two builds side by side, alternating redis-benchmark
 	// runs; see bench/RESULTS.md). 4096 gained nothing more.
-	c, err := ristretto.NewCache(&ristretto.Config[string, entry]{
+	c, err := ristretto.NewCache(&ristretto.Config[string, *entry]{
 		NumCounters:        min(max(10*items, 1000), maxCounters),
 		MaxCost:            maxBytes,
 		BufferItems:        1024,
@@ -95,14 +119,14 @@ func newL1(maxAge time.Duration, maxBytes int64, policy xfetch.Config, rand xfet
 
 // get returns the live entry for key. key may alias a connection buffer:
 // it is never retained. Hot path: no allocations.
-func (l *l1) get(key []byte, now int64) (entry, bool) {
+func (l *l1) get(key []byte, now int64) (*entry, bool) {
 	e, ok := l.cache.Get(unsafe.String(unsafe.SliceData(key), len(key)))
 	if !ok || string(e.key()) != string(key) {
-		return entry{}, false
+		return nil, false
 	}
 	if now >= e.expireAt || e.epoch != l.epoch.Load() {
 		l.stale.Add(1)
-		return entry{}, false
+		return nil, false
 	}
 	return e, true
 }
@@ -110,10 +134,10 @@ func (l *l1) get(key []byte, now int64) (entry, bool) {
 // getStale returns key's entry even if expired, as long as it expired less
 // than window before now and no flush came after it: stale-if-error
 // serves it when the upstream fails.
-func (l *l1) getStale(key []byte, now int64, window time.Duration) (entry, bool) {
+func (l *l1) getStale(key []byte, now int64, window time.Duration) (*entry, bool) {
 	e, ok := l.reread(unsafe.String(unsafe.SliceData(key), len(key)))
 	if !ok || e.epoch != l.epoch.Load() || now-e.expireAt >= int64(window) {
-		return entry{}, false
+		return nil, false
 	}
 	return e, true
 }
@@ -121,17 +145,17 @@ func (l *l1) getStale(key []byte, now int64, window time.Duration) (entry, bool)
 // getAgain is get for a GET whose miss is counted already: a flight
 // looks again before it reads upstream, since a flight for the key that
 // ended between that miss and this one's start has filled the entry.
-func (l *l1) getAgain(key string, now int64) (entry, bool) {
+func (l *l1) getAgain(key string, now int64) (*entry, bool) {
 	e, ok := l.reread(key)
 	if !ok || now >= e.expireAt || e.epoch != l.epoch.Load() {
-		return entry{}, false
+		return nil, false
 	}
 	return e, true
 }
 
 // reread looks key up for a GET counted already: its ristretto hit or
 // miss is taken out of the L1's hits and misses.
-func (l *l1) reread(key string) (entry, bool) {
+func (l *l1) reread(key string) (*entry, bool) {
 	e, ok := l.cache.Get(key)
 	if ok {
 		l.rereadHits.Add(1)
@@ -139,7 +163,7 @@ func (l *l1) reread(key string) (entry, bool) {
 		l.rereadMisses.Add(1)
 	}
 	if !ok || string(e.key()) != string(key) {
-		return entry{}, false
+		return nil, false
 	}
 	return e, true
 }
@@ -163,20 +187,18 @@ func (l *l1) fill(key string, value []byte, found bool, ttl time.Duration, now i
 	if life <= 0 {
 		return
 	}
-	buf := make([]byte, len(key)+len(value))
-	copy(buf, key)
-	copy(buf[len(key):], value)
-	e := entry{buf: buf, klen: len(key), found: found, expireAt: now + int64(life), epoch: l.epoch.Load()}
+	e := newEntry(key, value)
+	e.found, e.expireAt, e.epoch = found, now+int64(life), l.epoch.Load()
 	if l.policy.Beta > 0 && delta > 0 {
 		e.delta = int64(delta)
 		e.earlyAt = e.expireAt - int64(xfetch.Horizon(delta, l.policy.Beta))
 	}
-	i := stripe(buf[:len(key)])
+	i := stripe(e.key())
 	l.locks[i].Lock()
 	if l.gens[i].Load() == gen {
 		// No ristretto TTL: its check costs a clock read per hit. An
 		// expired entry is replaced by the next fill or evicted by cost.
-		l.cache.Set(key, e, int64(len(buf)+entryOverhead))
+		l.cache.Set(key, e, int64(len(key)+len(value)+entryOverhead))
 	}
 	l.locks[i].Unlock()
 }

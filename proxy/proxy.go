@@ -245,7 +245,7 @@ func (p *Proxy) hit(c *server.Conn, key []byte) bool {
 }
 
 // maybeEarly starts a background refresh of a hit when XFetch says so.
-func (p *Proxy) maybeEarly(c *server.Conn, key []byte, e entry, now int64) {
+func (p *Proxy) maybeEarly(c *server.Conn, key []byte, e *entry, now int64) {
 	d := p.cfg.Defenses
 	if !xfetch.ShouldRefresh(time.Unix(0, now), time.Unix(0, e.expireAt), time.Duration(e.delta), d.Beta, 1-p.rand()) {
 		return
@@ -259,9 +259,9 @@ func (p *Proxy) maybeEarly(c *server.Conn, key []byte, e entry, now int64) {
 
 // stale returns the L1 entry for key that stale-if-error may serve after a
 // read failed with err, and counts it.
-func (p *Proxy) stale(key []byte, now int64, err error) (entry, bool) {
+func (p *Proxy) stale(key []byte, now int64, err error) (*entry, bool) {
 	if !p.staleAllowed(err) {
-		return entry{}, false
+		return nil, false
 	}
 	e, ok := p.l1.getStale(key, now, p.cfg.Defenses.StaleIfError)
 	if ok {
@@ -350,14 +350,13 @@ func (p *Proxy) read(ctx context.Context, up *upstream, client string, forMGet b
 // upstream round trip.
 func (p *Proxy) mget(c *server.Conn, keys [][]byte) {
 	now := c.Now().UnixNano()
-	hits := make([]entry, len(keys))
-	hit := make([]bool, len(keys))
+	hits := make([]*entry, len(keys))
 	var missing []string
 	var gens []uint64
 	for i, k := range keys {
 		if p.l1 != nil {
 			if e, ok := p.l1.get(k, now); ok {
-				hits[i], hit[i] = e, true
+				hits[i] = e
 				continue
 			}
 			gens = append(gens, p.l1.generation(k))
@@ -377,10 +376,10 @@ func (p *Proxy) mget(c *server.Conn, keys [][]byte) {
 	}
 	c.W.Array(len(keys))
 	j := 0
-	for i, e := range hits {
+	for _, e := range hits {
 		var found bool
 		var v []byte
-		if hit[i] {
+		if e != nil {
 			found, v = e.found, e.value()
 		} else {
 			found, v = rs[j].found, rs[j].value
