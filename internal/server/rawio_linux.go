@@ -18,23 +18,16 @@ import (
 // of the threads it started, for 7,600 writes.
 
 // rawRead is read(2) on a non-blocking descriptor.
-func rawRead(fd int, p []byte) (int, unix.Errno) {
-	if len(p) == 0 {
-		return 0, 0
-	}
-	n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), 0
-}
+func rawRead(fd int, p []byte) (int, unix.Errno) { return rawIO(unix.SYS_READ, fd, p) }
 
 // rawWrite is write(2) on a non-blocking descriptor.
-func rawWrite(fd int, p []byte) (int, unix.Errno) {
+func rawWrite(fd int, p []byte) (int, unix.Errno) { return rawIO(unix.SYS_WRITE, fd, p) }
+
+func rawIO(trap uintptr, fd int, p []byte) (int, unix.Errno) {
 	if len(p) == 0 {
 		return 0, 0
 	}
-	n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	n, _, e := unix.RawSyscall(trap, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
 	if e != 0 {
 		return 0, e
 	}
