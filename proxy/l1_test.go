@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"reflect"
 	"strings"
 	"testing"
 	"unsafe"
@@ -27,6 +28,19 @@ func TestEntryHoldsItsKeyAndValue(t *testing.T) {
 		}
 		if a := uintptr(unsafe.Pointer(e)); a%8 != 0 {
 			t.Errorf("entry at %#x: not 8-byte aligned", a)
+		}
+	}
+}
+
+// An entry lives in a pointer-free allocation: a pointer field added to
+// it would be invisible to the collector, and what it points to freed.
+func TestEntryHoldsNoPointers(t *testing.T) {
+	typ := reflect.TypeFor[entry]()
+	for i := range typ.NumField() {
+		switch f := typ.Field(i); f.Type.Kind() {
+		case reflect.Bool, reflect.Int64, reflect.Uint64, reflect.Uint32:
+		default:
+			t.Errorf("entry.%s is a %s: an entry's fields must be plain numbers", f.Name, f.Type)
 		}
 	}
 }

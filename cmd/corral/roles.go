@@ -59,7 +59,10 @@ func (f *flags) common(c *commonFlags, defListen string) {
 		"limits on pending replies, as `hard soft seconds`: close a client whose replies exceed hard bytes, or stay above soft bytes for that many seconds (Redis's normal class; \"0 0 0\" no limit)")
 	f.size(&c.maxmemory, "maxmemory", 0, "bound on cached data (`size`, 0 none): a store's keys, values and per-record overhead, kept under it by --maxmemory-policy; a proxy's L1 is capped at it (the smaller of it and --l1-max-bytes)")
 	f.BoolVar(&c.allowFlush, "allow-flush", false, "accept FLUSHALL and FLUSHDB")
-	f.BoolVar(&c.hugePages, "huge-pages", true, "ask Linux for transparent huge pages on the heap (MADV_HUGEPAGE, for the kernel's \"madvise\" setting): cached data is read at random, and on small pages most reads also miss the TLB; false leaves the heap to the kernel's setting")
+	// A store's heap is its data, bounded by --maxmemory and often by a
+	// GOMEMLIMIT at the container's limit: huge pages keep partly used
+	// stretches resident whole, so a store asks for them only when told.
+	f.BoolVar(&c.hugePages, "huge-pages", f.role != "store", "ask Linux for transparent huge pages on the heap (MADV_HUGEPAGE, then MADV_COLLAPSE of what was touched before; for the kernel's \"madvise\" setting): cached data is read at random, and on small pages most reads also miss the TLB. The cost: up to 2 MiB more resident per partly used stretch of heap, and page faults that may wait for compaction; false leaves the heap to the kernel's setting (default: on for proxy and dev, off for store)")
 	f.StringVar(&c.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	f.StringVar(&c.logForm, "log-format", "auto", "log `format`: text, json, or auto (text on a terminal, json otherwise)")
 	f.tlsKnobs(&c.tls)

@@ -20,8 +20,10 @@ package hugepage
 import (
 	"context"
 	"log/slog"
+	"os"
 	"runtime"
 	"runtime/metrics"
+	"strings"
 )
 
 // Size is the huge page size this package marks memory in multiples of.
@@ -37,7 +39,12 @@ func Keep(ctx context.Context, log *slog.Logger) {
 		log.Debug("transparent huge pages: not supported here; --huge-pages does nothing")
 		return
 	}
-	k := &keeper{wake: make(chan struct{}, 1), done: ctx.Done()}
+	if thpDisabled(os.Getenv("GODEBUG")) {
+		log.Debug("transparent huge pages: GODEBUG=disablethp=1; --huge-pages does nothing")
+		return
+	}
+	k := &keeper{wake: make(chan struct{}, 1), ctx: ctx.Done(), stop: make(chan struct{})}
+	defer close(k.stop)
 	k.arm()
 	m := newMarker()
 	sample := []metrics.Sample{{Name: "/memory/classes/total:bytes"}}
@@ -66,7 +73,8 @@ func Keep(ctx context.Context, log *slog.Logger) {
 // attaches the next one.
 type keeper struct {
 	wake chan struct{}
-	done <-chan struct{}
+	ctx  <-chan struct{} // Keep's ctx ended
+	stop chan struct{}   // Keep returned
 }
 
 type sentinel struct{ _ *byte } // a pointer keeps it out of the tiny allocator
@@ -77,8 +85,10 @@ func (k *keeper) arm() {
 
 func (k *keeper) collected() {
 	select {
-	case <-k.done:
-		return // ctx ended: no next sentinel
+	case <-k.ctx:
+		return // no next sentinel
+	case <-k.stop:
+		return
 	default:
 	}
 	select {
@@ -86,4 +96,16 @@ func (k *keeper) collected() {
 	default:
 	}
 	k.arm()
+}
+
+// thpDisabled reports whether godebug (the GODEBUG variable) asks the
+// runtime to keep the heap off huge pages.
+func thpDisabled(godebug string) bool {
+	disabled := false
+	for _, kv := range strings.Split(godebug, ",") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(kv), "="); ok && k == "disablethp" {
+			disabled = v == "1" // the last setting wins, as in the runtime
+		}
+	}
+	return disabled
 }

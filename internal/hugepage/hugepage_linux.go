@@ -30,46 +30,90 @@ func newMarker() *marker { return &marker{collapsed: make(map[uintptr]struct{})}
 
 // mark marks MADV_HUGEPAGE every private anonymous read-write mapping of
 // the process that spans a whole huge page (the Go heap's arenas, and the
-// runtime's own large tables), then collapses the huge pages of them not
-// collapsed before. Memory faulted in after the mark gets huge pages as it
-// is touched; memory touched before it would wait for khugepaged, which
-// by default scans 16 MiB every 10 seconds. The runtime maps each stretch
-// of heap it grows into anew (MAP_FIXED), which loses the mark: Keep calls
-// mark again as the heap grows.
+// runtime's own large tables) except those the runtime marked
+// MADV_NOHUGEPAGE itself (its sparse heap indexes, while the heap is
+// small), then collapses the huge pages of them not collapsed before.
+// Memory faulted in after the mark gets huge pages as it is touched;
+// memory touched before it would wait for khugepaged, which by default
+// scans 16 MiB every 10 seconds. The runtime maps each stretch of heap it
+// grows into anew (MAP_FIXED), which loses the mark: Keep calls mark again
+// as the heap grows.
 func (m *marker) mark() (advised, collapsed int64, err error) {
-	f, err := os.Open("/proc/self/maps")
+	spans, err := candidates()
 	if err != nil {
 		return 0, 0, err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	var spans [][2]uintptr
-	for sc.Scan() {
-		lo, hi, ok := anonRW(sc.Bytes())
-		if !ok {
-			continue
-		}
-		lo = (lo + Size - 1) &^ (Size - 1)
-		hi &^= Size - 1
-		if hi > lo {
-			spans = append(spans, [2]uintptr{lo, hi})
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return 0, 0, err
-	}
+	marked := spans[:0]
 	for _, s := range spans {
 		switch err := madvise(s[0], s[1]-s[0], unix.MADV_HUGEPAGE); err {
 		case nil:
 			advised += int64(s[1] - s[0])
+			marked = append(marked, s)
 		case unix.ENOMEM: // unmapped since the read
-			continue
 		default:
-			return advised, collapsed, fmt.Errorf("hugepage: madvise %#x-%#x: %w", s[0], s[1], err)
+			return advised, 0, fmt.Errorf("hugepage: madvise %#x-%#x: %w", s[0], s[1], err)
 		}
+	}
+	// Collapsing copies and takes the address space's lock: mark every
+	// span first, so that nothing waits on the collapses to be marked.
+	for _, s := range marked {
 		collapsed += m.collapse(s[0], s[1])
 	}
 	return advised, collapsed, nil
+}
+
+// candidates reads /proc/self/smaps for the mappings mark marks, trimmed
+// to whole huge pages.
+func candidates() ([][2]uintptr, error) {
+	f, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	var spans [][2]uintptr
+	var lo, hi uintptr
+	var ok bool
+	for sc.Scan() {
+		line := sc.Bytes()
+		if l, h, isRW, isHeader := header(line); isHeader {
+			lo, hi, ok = l, h, isRW
+			continue
+		}
+		if !ok || !bytes.HasPrefix(line, []byte("VmFlags:")) {
+			continue
+		}
+		ok = false
+		if hasFlag(line, "nh") {
+			continue // the runtime's choice, or GODEBUG=disablethp=1
+		}
+		l := (lo + Size - 1) &^ (Size - 1)
+		h := hi &^ (Size - 1)
+		if h > l {
+			spans = append(spans, [2]uintptr{l, h})
+		}
+	}
+	return spans, sc.Err()
+}
+
+// header reports whether line heads a mapping in smaps, and if so its
+// range and whether it is a private anonymous read-write mapping.
+func header(line []byte) (lo, hi uintptr, anon, ok bool) {
+	sp := bytes.IndexByte(line, ' ')
+	if sp < 0 || bytes.IndexByte(line[:sp], '-') < 0 || line[sp-1] == ':' {
+		return 0, 0, false, false
+	}
+	lo, hi, anon = anonRW(line)
+	return lo, hi, anon, true
+}
+
+func hasFlag(vmFlags []byte, flag string) bool {
+	for _, f := range bytes.Fields(vmFlags[len("VmFlags:"):]) {
+		if string(f) == flag {
+			return true
+		}
+	}
+	return false
 }
 
 // collapse collapses the huge pages in [lo, hi) it has not collapsed
@@ -100,8 +144,9 @@ func (m *marker) collapse(lo, hi uintptr) int64 {
 	return n
 }
 
-// anonRW parses one line of /proc/self/maps ("lo-hi perms offset dev inode
-// [name]") and reports the range of a private anonymous read-write mapping.
+// anonRW parses a mapping's line of /proc/self/maps or smaps ("lo-hi perms
+// offset dev inode [name]") and reports the range of a private anonymous
+// read-write mapping.
 func anonRW(line []byte) (lo, hi uintptr, ok bool) {
 	fields := bytes.Fields(line)
 	if len(fields) < 5 || string(fields[1]) != "rw-p" || string(fields[4]) != "0" {

@@ -90,9 +90,13 @@ func TestMarkAdvisesTheHeap(t *testing.T) {
 	if fl := vmFlags(t, addr); !hugeAdvised(fl) {
 		t.Errorf("the heap holding a 64 MiB slice is not marked MADV_HUGEPAGE: %s", fl)
 	}
-	// A second mark collapses nothing it collapsed before.
-	if _, collapsed, err := m.mark(); err != nil || collapsed != 0 {
-		t.Errorf("second mark: collapsed %d bytes, err %v; want 0, nil", collapsed, err)
+	// Each huge page of the slice was tried once, and is remembered, so
+	// that a second mark does not copy it again.
+	start := uintptr(unsafe.Pointer(&b[0]))
+	for p := (start + Size - 1) &^ (Size - 1); p+Size <= start+uintptr(len(b)); p += Size {
+		if _, ok := m.collapsed[p]; !ok {
+			t.Fatalf("huge page %#x of the slice was not collapsed", p)
+		}
 	}
 	runtime.KeepAlive(b)
 }
@@ -114,10 +118,10 @@ func TestKeepMarksTheHeapAsItGrows(t *testing.T) {
 	var grown [][]byte
 	var addr uintptr
 	for i := 0; ; i++ {
-		if i == 16 {
+		if i == 32 {
 			t.Skip("the heap grew into memory marked already; no new mapping to watch")
 		}
-		b, a := big(32 << 20)
+		b, a := big(8 << 20)
 		grown = append(grown, b)
 		if !hugeAdvised(vmFlags(t, a)) {
 			addr = a
@@ -159,5 +163,24 @@ func TestAnonRWPicksPrivateAnonymousWritableMappings(t *testing.T) {
 		if ok != tc.ok || lo != tc.lo || hi != tc.hi {
 			t.Errorf("anonRW(%q) = %#x, %#x, %v; want %#x, %#x, %v", tc.line, lo, hi, ok, tc.lo, tc.hi, tc.ok)
 		}
+	}
+}
+
+func TestHeaderTellsMappingsFromFields(t *testing.T) {
+	for _, tc := range []struct {
+		line       string
+		anon, head bool
+	}{
+		{"c000000000-c004000000 rw-p 00000000 00:00 0 ", true, true},
+		{"00400000-00f60000 r-xp 00000000 fe:00 9978129    /bin/corral", false, true},
+		{"Rss:                4096 kB", false, false},
+		{"VmFlags: rd wr mr mw me ac nh", false, false},
+	} {
+		if _, _, anon, head := header([]byte(tc.line)); anon != tc.anon || head != tc.head {
+			t.Errorf("header(%q) = anon %v, header %v; want %v, %v", tc.line, anon, head, tc.anon, tc.head)
+		}
+	}
+	if !hasFlag([]byte("VmFlags: rd wr mr mw me ac nh"), "nh") || hasFlag([]byte("VmFlags: rd wr hg"), "nh") {
+		t.Error("hasFlag misreads VmFlags")
 	}
 }
